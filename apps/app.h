@@ -1,0 +1,57 @@
+/* app.h: how an application plugs into stale. An app is written once
+ * against the worker API (core/ps.h); both backends run it through these
+ * ops. The harness owns the clock loop:
+ *
+ *   app->load(...)            once per process: data, shared read-only
+ *   app->tables(...)          the PS tables the app needs
+ *   per worker: app->worker_init, then for c in 0..clocks-1:
+ *       app->step(ws, w, c);  ps_clock(w);
+ *   app->worker_free
+ *
+ * Objectives travel through the PS itself: during step c a worker adds its
+ * partial objective terms to row c of the metrics table (APP_METRICS_TABLE),
+ * and app->objective turns a summed row into the number that is plotted. So
+ * both backends measure the objective the same way. */
+#ifndef APP_H
+#define APP_H
+
+#include "../core/ps.h"
+
+#define APP_METRICS_TABLE 0u
+#define APP_METRICS_WIDTH 4u
+
+typedef struct app_params {
+  const char *data;    /* data file or NULL for the app's default */
+  const char *options; /* "key=value,key=value" app options, or NULL */
+  uint64_t seed;
+  uint32_t nworkers; /* workers in the whole cluster */
+  uint32_t clocks;
+} app_params;
+
+typedef struct app_ops {
+  const char *name;
+  const char *summary;
+  /* Loads data and prepares shared state (*shared, owned by the app until
+   * free). On error returns negative and writes a message naming the file
+   * and line into err[errlen]. */
+  int (*load)(const app_params *p, void **shared, char *err, size_t errlen);
+  /* Adds the app's tables (ids >= 1; 0 is the metrics table) to set. */
+  int (*tables)(void *shared, tbl_set *set);
+  /* Per-worker state for worker w (its data partition). */
+  int (*worker_init)(void *shared, ps_worker *w, void **wstate);
+  /* One clock of work: reads, computes, charges, increments, and adds its
+   * objective terms to row `clock` of the metrics table. */
+  int (*step)(void *shared, void *wstate, ps_worker *w, st_clock_t clock);
+  void (*worker_free)(void *shared, void *wstate);
+  /* The objective of a summed metrics row; name says what it is ("rmse"). */
+  double (*objective)(void *shared, const float *metrics_row);
+  const char *objective_name;
+  void (*free)(void *shared);
+} app_ops;
+
+/* The app registered under name, or NULL. */
+const app_ops *app_find(const char *name);
+/* NULL-terminated list of all apps. */
+const app_ops *const *app_all(void);
+
+#endif

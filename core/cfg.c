@@ -1,0 +1,35 @@
+/* cfg.c: validation of a cluster shape and parsing of its knobs. */
+#include "cfg.h"
+
+int cfg_check(const st_config *cfg) {
+  if (cfg->nclients == 0 || cfg->nservers == 0 || cfg->workers_per_client == 0) return ST_EINVAL;
+  /* Node ids are u32: the last shard's node, server_base + nservers - 1,
+   * and the node count must both be representable. */
+  if ((uint64_t)cfg->server_base + cfg->nservers > UINT32_MAX) return ST_EINVAL;
+  return 0;
+}
+
+uint32_t cfg_nodes(const st_config *cfg) {
+  uint64_t servers_end = (uint64_t)cfg->server_base + cfg->nservers;
+  uint64_t n = servers_end > cfg->nclients ? servers_end : cfg->nclients;
+  /* Only reachable for configs cfg_check rejects; saturate rather than wrap. */
+  return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+int cfg_parse_staleness(const char *s, uint32_t *out) {
+  if (s == NULL || *s == '\0') return ST_EPARSE;
+  if (s[0] == 'i' && s[1] == 'n' && s[2] == 'f' && s[3] == '\0') {
+    *out = ST_STALENESS_INF;
+    return 0;
+  }
+  /* Hand-rolled instead of strtoul, which accepts signs, spaces and wraps. */
+  uint64_t v = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return ST_EPARSE;
+    v = v * 10 + (uint64_t)(*p - '0');
+    /* UINT32_MAX itself means "inf", so finite bounds stop one below it. */
+    if (v >= ST_STALENESS_INF) return ST_EPARSE;
+  }
+  *out = (uint32_t)v;
+  return 0;
+}

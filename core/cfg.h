@@ -1,0 +1,34 @@
+/* cfg.h: the shape of a cluster as every node sees it: how many clients
+ * (each with its workers) and server shards, which node hosts each, and the
+ * consistency knobs. Client i runs on node i; shard j runs on node
+ * server_base + j (server_base 0 colocates shards with the first clients). */
+#ifndef CFG_H
+#define CFG_H
+
+#include "st.h"
+
+typedef struct st_config {
+  uint32_t nclients;
+  uint32_t nservers;
+  uint32_t workers_per_client;
+  uint32_t server_base;
+  uint32_t staleness; /* ST_STALENESS_INF for asynchronous */
+  uint8_t push;       /* servers push changed rows when the min clock advances */
+  size_t max_frame;   /* 0: WIRE_MAX_FRAME */
+} st_config;
+
+/* ST_EINVAL unless counts are non-zero and node ids fit in 32 bits. */
+int cfg_check(const st_config *cfg);
+static inline uint32_t cfg_server_node(const st_config *c, uint32_t shard) {
+  return c->server_base + shard;
+}
+static inline uint32_t cfg_client_node(const st_config *c, uint32_t client) {
+  (void)c;
+  return client;
+}
+/* Number of nodes the cluster spans. */
+uint32_t cfg_nodes(const st_config *cfg);
+/* Parses "inf" or a non-negative decimal into *out: 0 or ST_EPARSE. */
+int cfg_parse_staleness(const char *s, uint32_t *out);
+
+#endif

@@ -1,0 +1,510 @@
+#include "cl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "vec.h"
+
+/* A cached row. vals = the shard's value when last received + this
+ * client's increments the shard had not applied by then + later ones. */
+/* A READ sent and not yet answered: its frame's sequence number (the reply
+ * echoes it) and the shard clock it waits for. */
+typedef struct cl_req {
+  uint32_t seq;
+  st_clock_t need;
+} cl_req;
+
+typedef struct cl_row {
+  uint32_t table, row, width, shard;
+  uint8_t has_value;
+  uint8_t mark;     /* scratch for cl_prefetch */
+  cl_req *reqs;     /* outstanding READs of this row; owned */
+  size_t nreqs, capreqs;
+  st_clock_t clock; /* reflects all updates of clocks < clock */
+  float vals[];
+} cl_row;
+
+/* Increments of one row not yet acknowledged by its shard. */
+typedef struct cl_delta {
+  uint64_t key;
+  uint32_t table, row, width, shard;
+  uint8_t sparse;
+  float d[];
+} cl_delta;
+
+/* A sent update frame, kept until the shard acknowledges it. */
+typedef struct cl_sent {
+  uint32_t seq;
+  size_t n;
+  cl_delta **rows; /* sorted by key; owned */
+} cl_sent;
+
+typedef struct cl_shard {
+  uint32_t seq; /* last sequence number sent on this channel */
+  cl_sent *sent;
+  size_t head, nsent, capsent; /* live entries are sent[head..nsent) */
+  cl_row **rows;               /* cached rows of this shard, for pushes */
+  size_t nrows, caprows;
+} cl_shard;
+
+typedef struct cl_wait {
+  uint8_t active;
+  uint64_t key;
+  st_clock_t need;
+} cl_wait;
+
+struct cl_client {
+  st_config cfg;
+  tbl_set tables;
+  uint32_t index, node;
+  const st_backend *be;
+  hmap cache; /* key -> cl_row*, owned */
+  hmap oplog; /* key -> cl_delta*, owned */
+  cl_shard *shards;
+  st_clock_t *wclock;
+  cl_wait *wait;
+  st_clock_t clock; /* min over workers: the clock last flushed */
+  cl_delta **flushbuf;
+  size_t capflush;
+  wire_buf out;
+  cl_stats stats;
+};
+
+cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t client,
+                     const st_backend *be) {
+  if (cfg_check(cfg) || client >= cfg->nclients || !be) return NULL;
+  cl_client *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->cfg = *cfg;
+  c->tables = *tables;
+  c->index = client;
+  c->node = cfg_client_node(cfg, client);
+  c->be = be;
+  c->shards = calloc(cfg->nservers, sizeof *c->shards);
+  c->wclock = calloc(cfg->workers_per_client, sizeof *c->wclock);
+  c->wait = calloc(cfg->workers_per_client, sizeof *c->wait);
+  if (!c->shards || !c->wclock || !c->wait) {
+    cl_destroy(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void cl_sent_free(cl_sent *e) {
+  for (size_t i = 0; i < e->n; i++) free(e->rows[i]);
+  free(e->rows);
+}
+
+void cl_destroy(cl_client *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->cache.cap; i++) {
+    cl_row *r = c->cache.slots[i].val;
+    if (r) free(r->reqs);
+    free(r);
+  }
+  for (size_t i = 0; i < c->oplog.cap; i++) free(c->oplog.slots[i].val);
+  hmap_free(&c->cache);
+  hmap_free(&c->oplog);
+  if (c->shards) {
+    for (uint32_t j = 0; j < c->cfg.nservers; j++) {
+      cl_shard *sh = &c->shards[j];
+      for (size_t i = sh->head; i < sh->nsent; i++) cl_sent_free(&sh->sent[i]);
+      free(sh->sent);
+      free(sh->rows);
+    }
+  }
+  free(c->shards);
+  free(c->wclock);
+  free(c->wait);
+  free(c->flushbuf);
+  wire_buf_free(&c->out);
+  free(c);
+}
+
+st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker) {
+  return worker < c->cfg.workers_per_client ? c->wclock[worker] : 0;
+}
+const cl_stats *cl_get_stats(const cl_client *c) { return &c->stats; }
+
+/* ---- sending ---------------------------------------------------------- */
+
+static int cl_begin(cl_client *c, uint32_t shard, uint8_t type, st_clock_t clock) {
+  wire_header h = {.version = WIRE_VERSION,
+                   .type = type,
+                   .src = c->node,
+                   .dst = cfg_server_node(&c->cfg, shard),
+                   .clock = clock,
+                   .seq = c->shards[shard].seq + 1};
+  return wire_begin(&c->out, &h, c->cfg.max_frame);
+}
+
+static int cl_send_out(cl_client *c, uint32_t shard) {
+  int rc = wire_finish(&c->out);
+  if (rc) return rc;
+  rc = c->be->ops->send(c->be->ctx, cfg_server_node(&c->cfg, shard), c->out.data, c->out.len);
+  if (rc) return ST_ESEND;
+  c->shards[shard].seq++;
+  c->stats.frames_out++;
+  c->stats.bytes_out += c->out.len;
+  return 0;
+}
+
+/* Sends the READ being built and records it on its rows. */
+static int cl_send_read_part(cl_client *c, uint32_t shard, st_clock_t need, cl_row *const *rows,
+                             size_t n) {
+  int rc = cl_send_out(c, shard);
+  for (size_t i = 0; !rc && i < n; i++) {
+    cl_row *r = rows[i];
+    if (vec_reserve(&r->reqs, &r->capreqs, r->nreqs + 1, sizeof *r->reqs)) return ST_ENOMEM;
+    r->reqs[r->nreqs++] = (cl_req){c->shards[shard].seq, need};
+  }
+  c->stats.reads_sent += n;
+  return rc;
+}
+
+/* Sends READs of rows[0..n) (all on shard) wanting shard clock >= need,
+ * split into frames if they do not fit one. */
+static int cl_send_read(cl_client *c, uint32_t shard, st_clock_t need, cl_row *const *rows,
+                        size_t n) {
+  int rc = cl_begin(c, shard, WIRE_READ, need);
+  size_t first = 0;
+  for (size_t i = 0; !rc && i < n; i++) {
+    rc = wire_add_id(&c->out, rows[i]->table, rows[i]->row);
+    if (rc == ST_ETOOBIG && i > first) {
+      if ((rc = cl_send_read_part(c, shard, need, rows + first, i - first)) ||
+          (rc = cl_begin(c, shard, WIRE_READ, need)))
+        return rc;
+      first = i;
+      rc = wire_add_id(&c->out, rows[i]->table, rows[i]->row);
+    }
+  }
+  return rc ? rc : cl_send_read_part(c, shard, need, rows + first, n - first);
+}
+
+/* Encoded size of a delta row, to split a flush into frames before
+ * encoding (only the last frame of a flush may carry the clock). */
+static size_t cl_delta_size(const cl_delta *d) {
+  if (!d->sparse) return 13 + 4 * (size_t)d->width;
+  size_t nnz = 0;
+  for (uint32_t i = 0; i < d->width; i++) nnz += d->d[i] != 0.0f;
+  return 13 + 8 * nnz;
+}
+
+static int cl_add_delta(cl_client *c, const cl_delta *d) {
+  if (d->sparse) return wire_add_sparse(&c->out, d->table, d->row, d->d, d->width);
+  return wire_add_dense(&c->out, d->table, d->row, d->d, d->width);
+}
+
+/* Sends rows[0..n) as one frame and keeps them until acknowledged. Takes
+ * ownership of the deltas. */
+static int cl_send_deltas(cl_client *c, uint32_t shard, uint8_t type, st_clock_t clock,
+                          cl_delta **rows, size_t n) {
+  int rc = cl_begin(c, shard, type, clock);
+  for (size_t i = 0; !rc && i < n; i++) rc = cl_add_delta(c, rows[i]);
+  cl_sent e = {0};
+  if (!rc && n) {
+    e.n = n;
+    e.rows = malloc(n * sizeof *e.rows);
+    if (!e.rows) rc = ST_ENOMEM;
+  }
+  cl_shard *sh = &c->shards[shard];
+  if (!rc && n && vec_reserve(&sh->sent, &sh->capsent, sh->nsent + 1, sizeof *sh->sent))
+    rc = ST_ENOMEM;
+  if (!rc) rc = cl_send_out(c, shard);
+  if (rc) {
+    free(e.rows);
+    for (size_t i = 0; i < n; i++) free(rows[i]);
+    return rc;
+  }
+  if (n) {
+    memcpy(e.rows, rows, n * sizeof *rows);
+    e.seq = sh->seq;
+    sh->sent[sh->nsent++] = e;
+  }
+  return 0;
+}
+
+static int cl_cmp_delta(const void *a, const void *b) {
+  const cl_delta *x = *(cl_delta *const *)a, *y = *(cl_delta *const *)b;
+  if (x->shard != y->shard) return x->shard < y->shard ? -1 : 1;
+  return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Sends the whole oplog, then "clock is now `clock`" to every shard. */
+static int cl_flush(cl_client *c, st_clock_t clock) {
+  size_t n = 0;
+  if (vec_reserve(&c->flushbuf, &c->capflush, c->oplog.len, sizeof *c->flushbuf)) return ST_ENOMEM;
+  for (size_t i = 0; i < c->oplog.cap; i++)
+    if (c->oplog.slots[i].val) c->flushbuf[n++] = c->oplog.slots[i].val;
+  hmap_clear(&c->oplog);
+  /* Sorted, so frames are identical run to run and sent deltas can be
+   * searched by key. */
+  if (n > 1) qsort(c->flushbuf, n, sizeof *c->flushbuf, cl_cmp_delta);
+  size_t limit = (c->cfg.max_frame ? c->cfg.max_frame : WIRE_MAX_FRAME) - WIRE_HEADER_SIZE - 4;
+  size_t i = 0;
+  int rc = 0;
+  for (uint32_t j = 0; j < c->cfg.nservers; j++) {
+    size_t end = i;
+    while (end < n && c->flushbuf[end]->shard == j) end++;
+    do {
+      size_t stop = i, bytes = 0;
+      while (stop < end && (stop == i || bytes + cl_delta_size(c->flushbuf[stop]) <= limit))
+        bytes += cl_delta_size(c->flushbuf[stop++]);
+      uint8_t type = stop == end ? WIRE_CLOCK : WIRE_UPDATE;
+      int r = cl_send_deltas(c, j, type, clock, c->flushbuf + i, stop - i);
+      if (!rc) rc = r; /* keep going: every delta must be sent or freed */
+      i = stop;
+    } while (i < end);
+  }
+  return rc;
+}
+
+/* ---- the worker API ----------------------------------------------------- */
+
+static int cl_check(const cl_client *c, uint32_t worker, uint32_t table, uint32_t row) {
+  if (worker >= c->cfg.workers_per_client) return ST_EINVAL;
+  return tbl_check(&c->tables, table, row);
+}
+
+static cl_row *cl_row_new(cl_client *c, uint32_t table, uint32_t row) {
+  const tbl_def *d = tbl_find(&c->tables, table);
+  cl_row *r = calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
+  if (!r) return NULL;
+  r->table = table;
+  r->row = row;
+  r->width = d->width;
+  r->shard = tbl_shard(table, row, c->cfg.nservers);
+  cl_shard *sh = &c->shards[r->shard];
+  if (vec_reserve(&sh->rows, &sh->caprows, sh->nrows + 1, sizeof *sh->rows) ||
+      hmap_put(&c->cache, tbl_key(table, row), r)) {
+    free(r);
+    return NULL;
+  }
+  sh->rows[sh->nrows++] = r;
+  return r;
+}
+
+/* The oldest shard clock a read by worker may be served at. */
+static st_clock_t cl_need(const cl_client *c, uint32_t worker) {
+  st_clock_t clk = c->wclock[worker], s = c->cfg.staleness;
+  if (s == ST_STALENESS_INF || clk <= s) return 0;
+  return clk - s;
+}
+
+/* Whether an outstanding READ will bring worker a fresh enough row. A READ
+ * wanting more than `need` counts only if it does not wait on this client's
+ * own progress (its need is within the clock this client has already
+ * reported); otherwise a worker behind could wait on one ahead of it. */
+static int cl_covered(const cl_client *c, const cl_row *r, st_clock_t need) {
+  st_clock_t limit = need > c->clock ? need : c->clock;
+  for (size_t i = 0; i < r->nreqs; i++)
+    if (r->reqs[i].need >= need && r->reqs[i].need <= limit) return 1;
+  return 0;
+}
+
+int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *out) {
+  int rc = cl_check(c, worker, table, row);
+  if (rc) return rc;
+  c->stats.gets++;
+  st_clock_t need = cl_need(c, worker);
+  cl_row *r = hmap_get(&c->cache, tbl_key(table, row));
+  if (r && r->has_value && r->clock >= need) {
+    memcpy(out, r->vals, (size_t)r->width * sizeof(float));
+    /* Pull mode: a row older than this clock may have newer values; fetch
+     * them in the background so bounded-stale reads do not stay as old as
+     * the bound allows. Push mode gets them from the server. */
+    if (!c->cfg.push && r->clock < c->wclock[worker] && r->nreqs == 0)
+      return cl_send_read(c, r->shard, 0, &r, 1);
+    return 0;
+  }
+  if (!r && !(r = cl_row_new(c, table, row))) return ST_ENOMEM;
+  /* In push mode a held row is refreshed by the shard's pushes. */
+  int pushed = c->cfg.push && r->has_value;
+  if (!pushed && !cl_covered(c, r, need)) {
+    if ((rc = cl_send_read(c, r->shard, need, &r, 1))) return rc;
+  }
+  c->wait[worker] = (cl_wait){1, tbl_key(table, row), need};
+  c->stats.gets_waited++;
+  return ST_WAIT;
+}
+
+int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const float *delta) {
+  int rc = cl_check(c, worker, table, row);
+  if (rc) return rc;
+  uint64_t key = tbl_key(table, row);
+  cl_delta *d = hmap_get(&c->oplog, key);
+  if (!d) {
+    const tbl_def *def = tbl_find(&c->tables, table);
+    d = calloc(1, sizeof *d + (size_t)def->width * sizeof(float));
+    if (!d) return ST_ENOMEM;
+    *d = (cl_delta){.key = key,
+                    .table = table,
+                    .row = row,
+                    .width = def->width,
+                    .shard = tbl_shard(table, row, c->cfg.nservers),
+                    .sparse = def->sparse};
+    if (hmap_put(&c->oplog, key, d)) {
+      free(d);
+      return ST_ENOMEM;
+    }
+  }
+  cl_row *r = hmap_get(&c->cache, key);
+  for (uint32_t i = 0; i < d->width; i++) d->d[i] += delta[i];
+  if (r && r->has_value)
+    for (uint32_t i = 0; i < d->width; i++) r->vals[i] += delta[i];
+  return 0;
+}
+
+int cl_clock(cl_client *c, uint32_t worker) {
+  if (worker >= c->cfg.workers_per_client) return ST_EINVAL;
+  c->wclock[worker]++;
+  st_clock_t mn = c->wclock[0];
+  for (uint32_t w = 1; w < c->cfg.workers_per_client; w++)
+    if (c->wclock[w] < mn) mn = c->wclock[w];
+  if (mn <= c->clock) return 0;
+  c->clock = mn;
+  return cl_flush(c, mn);
+}
+
+static int cl_cmp_row_shard(const void *a, const void *b) {
+  const cl_row *x = *(cl_row *const *)a, *y = *(cl_row *const *)b;
+  if (x->shard != y->shard) return x->shard < y->shard ? -1 : 1;
+  uint64_t kx = tbl_key(x->table, x->row), ky = tbl_key(y->table, y->row);
+  return kx < ky ? -1 : kx > ky;
+}
+
+int cl_prefetch(cl_client *c, uint32_t worker, uint32_t table, const uint32_t *rows, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    int rc = cl_check(c, worker, table, rows[i]);
+    if (rc) return rc;
+  }
+  cl_row **want = malloc((n ? n : 1) * sizeof *want);
+  if (!want) return ST_ENOMEM;
+  size_t m = 0;
+  int rc = 0;
+  for (uint32_t i = 0; i < n && !rc; i++) {
+    cl_row *r = hmap_get(&c->cache, tbl_key(table, rows[i]));
+    if (r && (r->has_value || r->nreqs || r->mark)) continue;
+    if (!r && !(r = cl_row_new(c, table, rows[i]))) rc = ST_ENOMEM;
+    if (!rc) {
+      r->mark = 1; /* a repeated id is asked once */
+      want[m++] = r;
+    }
+  }
+  for (size_t i = 0; i < m; i++) want[i]->mark = 0;
+  qsort(want, m, sizeof *want, cl_cmp_row_shard);
+  for (size_t i = 0; i < m && !rc;) {
+    size_t end = i;
+    while (end < m && want[end]->shard == want[i]->shard) end++;
+    rc = cl_send_read(c, want[i]->shard, 0, want + i, end - i);
+    i = end;
+  }
+  free(want);
+  return rc;
+}
+
+/* ---- incoming rows ------------------------------------------------------ */
+
+static int cl_check_rows(const cl_client *c, const wire_msg *m, uint32_t shard) {
+  wire_iter it;
+  wire_row wr;
+  wire_iter_init(&it, m);
+  while (wire_next(&it, &wr)) {
+    int rc = tbl_check(&c->tables, wr.table, wr.row);
+    if (rc) return rc;
+    if (tbl_shard(wr.table, wr.row, c->cfg.nservers) != shard) return ST_EPEER;
+    const tbl_def *d = tbl_find(&c->tables, wr.table);
+    if (wr.kind == WIRE_ROW_ID) return ST_EFRAME;
+    if (wr.kind == WIRE_ROW_DENSE && wr.n != d->width) return ST_ERANGE;
+    for (uint32_t i = 0; wr.kind == WIRE_ROW_SPARSE && i < wr.n; i++) {
+      uint32_t col;
+      float v;
+      wire_row_value(&wr, i, &col, &v);
+      if (col >= d->width) return ST_ERANGE;
+    }
+  }
+  return 0;
+}
+
+/* Forgets sent deltas the shard has applied (seq <= ack). */
+static void cl_prune_sent(cl_shard *sh, uint32_t ack) {
+  while (sh->head < sh->nsent && sh->sent[sh->head].seq <= ack) cl_sent_free(&sh->sent[sh->head++]);
+  if (sh->head == sh->nsent) sh->head = sh->nsent = 0;
+}
+
+static const cl_delta *cl_sent_find(const cl_sent *e, uint64_t key) {
+  size_t lo = 0, hi = e->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (e->rows[mid]->key < key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < e->n && e->rows[lo]->key == key ? e->rows[lo] : NULL;
+}
+
+/* Installs a row received from its shard: the shard's value plus every own
+ * increment the shard had not applied when it sent the row. */
+static int cl_install(cl_client *c, const wire_msg *m, const wire_row *wr) {
+  uint64_t key = tbl_key(wr->table, wr->row);
+  cl_row *r = hmap_get(&c->cache, key);
+  if (!r && !(r = cl_row_new(c, wr->table, wr->row))) return ST_ENOMEM;
+  memset(r->vals, 0, (size_t)r->width * sizeof(float));
+  wire_row_add_into(wr, r->vals, r->width);
+  const cl_shard *sh = &c->shards[r->shard];
+  for (size_t i = sh->head; i < sh->nsent; i++) {
+    const cl_delta *d = cl_sent_find(&sh->sent[i], key);
+    for (uint32_t k = 0; d && k < r->width; k++) r->vals[k] += d->d[k];
+  }
+  const cl_delta *d = hmap_get(&c->oplog, key);
+  for (uint32_t k = 0; d && k < r->width; k++) r->vals[k] += d->d[k];
+  r->has_value = 1;
+  if (r->clock < m->hdr.clock) r->clock = m->hdr.clock;
+  if (m->hdr.flags & WIRE_F_REPLY) /* the reply echoes its READ's seq */
+    for (size_t i = 0; i < r->nreqs; i++)
+      if (r->reqs[i].seq == m->hdr.seq) {
+        r->reqs[i] = r->reqs[--r->nreqs];
+        break;
+      }
+  c->stats.rows_received++;
+  return 0;
+}
+
+static void cl_wake_ready(cl_client *c) {
+  for (uint32_t w = 0; w < c->cfg.workers_per_client; w++) {
+    cl_wait *wt = &c->wait[w];
+    if (!wt->active) continue;
+    const cl_row *r = hmap_get(&c->cache, wt->key);
+    if (r && r->has_value && r->clock >= wt->need) {
+      wt->active = 0;
+      c->be->ops->wake(c->be->ctx, w);
+    }
+  }
+}
+
+int cl_on_message(cl_client *c, const wire_msg *m) {
+  if (m->hdr.type != WIRE_ROWS) return ST_ETYPE;
+  uint32_t src = m->hdr.src;
+  if (src < c->cfg.server_base || src - c->cfg.server_base >= c->cfg.nservers) return ST_EPEER;
+  uint32_t shard = src - c->cfg.server_base;
+  cl_shard *sh = &c->shards[shard];
+  if (m->hdr.ack > sh->seq) return ST_EPEER; /* acknowledges frames never sent */
+  int rc = cl_check_rows(c, m, shard);
+  if (rc) return rc;
+  cl_prune_sent(sh, m->hdr.ack);
+  wire_iter it;
+  wire_row wr;
+  wire_iter_init(&it, m);
+  while (wire_next(&it, &wr))
+    if ((rc = cl_install(c, m, &wr))) return rc;
+  if (m->hdr.flags & WIRE_F_PUSH) {
+    /* Rows of this shard that the push left out did not change. */
+    for (size_t i = 0; i < sh->nrows; i++)
+      if (sh->rows[i]->has_value && sh->rows[i]->clock < m->hdr.clock)
+        sh->rows[i]->clock = m->hdr.clock;
+  }
+  cl_wake_ready(c);
+  return 0;
+}

@@ -1,0 +1,49 @@
+/* cl.h: the client of one node, shared by its workers. Owns the process
+ * cache (row values with the clock they are known fresh to), the oplog
+ * (increments not yet sent, merged per row), the frames sent but not yet
+ * acknowledged (so read-my-writes survives a fresher row arriving), each
+ * worker's clock, and which workers wait for which rows.
+ *
+ * The SSP read rule: a worker at clock c with bound s is served from the
+ * cache only if the cached row reflects every update of clocks < c - s;
+ * otherwise the client asks the row's shard and the worker waits. A read
+ * always includes this client's own increments. When the slowest worker of
+ * the client clocks, the oplog is flushed with the new client clock. */
+#ifndef CL_H
+#define CL_H
+
+#include "backend.h"
+#include "cfg.h"
+#include "tbl.h"
+#include "wire.h"
+
+typedef struct cl_client cl_client;
+
+typedef struct cl_stats {
+  uint64_t gets, gets_waited, reads_sent, rows_received, frames_out, bytes_out;
+} cl_stats;
+
+/* Creates client `client`; cfg and tables are copied, be is borrowed. */
+cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t client,
+                     const st_backend *be);
+void cl_destroy(cl_client *c);
+
+/* Reads (table, row) for worker into out[width]. Returns 0 (out filled),
+ * ST_WAIT (a request is on its way; block the worker, then call again), or
+ * ST_ENOTABLE / ST_ERANGE / ST_EINVAL. */
+int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *out);
+/* Adds delta[width] to (table, row): visible at once to this client's
+ * workers, sent to the shard at the next flush. */
+int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const float *delta);
+/* Ends worker's current clock; when it was the client's slowest, flushes the
+ * oplog with a CLOCK frame to every shard. */
+int cl_clock(cl_client *c, uint32_t worker);
+/* Asks for rows[0..n) of table without waiting (one READ per shard). */
+int cl_prefetch(cl_client *c, uint32_t worker, uint32_t table, const uint32_t *rows, uint32_t n);
+/* Handles a ROWS frame from a shard; wakes workers whose reads it serves. */
+int cl_on_message(cl_client *c, const wire_msg *msg);
+
+st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker);
+const cl_stats *cl_get_stats(const cl_client *c);
+
+#endif

@@ -1,0 +1,97 @@
+#include "hmap.h"
+
+#include <stdlib.h>
+
+#include "st.h"
+
+static size_t hmap_hash(uint64_t k) {
+  /* splitmix64 finalizer: row ids are dense, so spread them. */
+  k ^= k >> 30;
+  k *= 0xbf58476d1ce4e5b9ULL;
+  k ^= k >> 27;
+  k *= 0x94d049bb133111ebULL;
+  k ^= k >> 31;
+  return (size_t)k;
+}
+
+void hmap_free(hmap *m) {
+  free(m->slots);
+  m->slots = NULL;
+  m->cap = m->len = 0;
+}
+
+void hmap_clear(hmap *m) {
+  for (size_t i = 0; i < m->cap; i++) m->slots[i].val = NULL;
+  m->len = 0;
+}
+
+void *hmap_get(const hmap *m, uint64_t key) {
+  if (m->cap == 0) return NULL;
+  size_t mask = m->cap - 1;
+  for (size_t i = hmap_hash(key) & mask;; i = (i + 1) & mask) {
+    if (!m->slots[i].val) return NULL;
+    if (m->slots[i].key == key) return m->slots[i].val;
+  }
+}
+
+static void hmap_insert_fresh(hmap_slot *slots, size_t cap, uint64_t key, void *val) {
+  size_t mask = cap - 1;
+  size_t i = hmap_hash(key) & mask;
+  while (slots[i].val) i = (i + 1) & mask;
+  slots[i].key = key;
+  slots[i].val = val;
+}
+
+static int hmap_grow(hmap *m) {
+  size_t ncap = m->cap ? m->cap * 2 : 16;
+  hmap_slot *ns = calloc(ncap, sizeof *ns);
+  if (!ns) return ST_ENOMEM;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->slots[i].val) hmap_insert_fresh(ns, ncap, m->slots[i].key, m->slots[i].val);
+  free(m->slots);
+  m->slots = ns;
+  m->cap = ncap;
+  return 0;
+}
+
+int hmap_put(hmap *m, uint64_t key, void *val) {
+  if ((m->len + 1) * 4 > m->cap * 3) {
+    int rc = hmap_grow(m);
+    if (rc) return rc;
+  }
+  size_t mask = m->cap - 1;
+  size_t i = hmap_hash(key) & mask;
+  for (; m->slots[i].val; i = (i + 1) & mask) {
+    if (m->slots[i].key == key) {
+      m->slots[i].val = val;
+      return 0;
+    }
+  }
+  m->slots[i].key = key;
+  m->slots[i].val = val;
+  m->len++;
+  return 0;
+}
+
+void *hmap_del(hmap *m, uint64_t key) {
+  if (m->cap == 0) return NULL;
+  size_t mask = m->cap - 1;
+  size_t i = hmap_hash(key) & mask;
+  while (m->slots[i].val && m->slots[i].key != key) i = (i + 1) & mask;
+  if (!m->slots[i].val) return NULL;
+  void *val = m->slots[i].val;
+  /* Backward shift: pull later entries of the probe run into the hole. */
+  size_t hole = i;
+  for (size_t j = (i + 1) & mask; m->slots[j].val; j = (j + 1) & mask) {
+    size_t home = hmap_hash(m->slots[j].key) & mask;
+    /* Entry j may move to hole if its home is not in (hole, j]. */
+    int movable = (hole <= j) ? (home <= hole || home > j) : (home <= hole && home > j);
+    if (movable) {
+      m->slots[hole] = m->slots[j];
+      hole = j;
+    }
+  }
+  m->slots[hole].val = NULL;
+  m->len--;
+  return val;
+}

@@ -1,0 +1,36 @@
+/* hmap.h: open-addressing hash map from a 64-bit key to a pointer, the one
+ * lookup structure of the core (cache, oplog, server rows). Linear probing
+ * with backward-shift deletion, so no tombstones accumulate. The map owns
+ * only its slot array; values are owned by the caller. */
+#ifndef HMAP_H
+#define HMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hmap_slot {
+  uint64_t key;
+  void *val; /* NULL marks an empty slot; stored values are never NULL */
+} hmap_slot;
+
+typedef struct hmap {
+  hmap_slot *slots;
+  size_t cap; /* power of two, or 0 before the first insert */
+  size_t len;
+} hmap;
+
+/* A zeroed hmap is a valid empty map. */
+void hmap_free(hmap *m);
+/* The value under key, or NULL. */
+void *hmap_get(const hmap *m, uint64_t key);
+/* Stores val (non-NULL) under key, replacing any previous value.
+ * Returns 0 or ST_ENOMEM (the map is unchanged then). */
+int hmap_put(hmap *m, uint64_t key, void *val);
+/* Empties the map, keeping its memory; values are not freed. */
+void hmap_clear(hmap *m);
+/* Removes key; returns its value or NULL. */
+void *hmap_del(hmap *m, uint64_t key);
+/* Iteration: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].val) ...
+ * Do not insert or delete while iterating. */
+
+#endif

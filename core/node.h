@@ -1,0 +1,31 @@
+/* node.h: everything one node runs: its client (if it is a client node),
+ * its server shard (if it hosts one), and the dispatch of incoming frames to
+ * them. Backends hand every received frame to node_on_frame and nothing else
+ * touches the state machines' inputs. */
+#ifndef NODE_H
+#define NODE_H
+
+#include "cl.h"
+#include "srv.h"
+
+typedef struct st_node {
+  uint32_t id;
+  st_config cfg;
+  cl_client *client; /* NULL if this node runs no client */
+  srv_shard *server; /* NULL if this node hosts no shard */
+} st_node;
+
+/* Creates the roles node `id` plays in cfg. be is borrowed. NULL on failure. */
+st_node *node_create(const st_config *cfg, const tbl_set *tables, uint32_t id,
+                     const st_backend *be);
+void node_destroy(st_node *n);
+
+/* Decodes frame[0..len) from the transport and feeds it to the right role.
+ * Returns 0 or the decode/role error; a bad frame changes no state, and the
+ * caller should drop the connection it came from. */
+int node_on_frame(st_node *n, const uint8_t *frame, size_t len);
+
+/* A timer armed through the backend fired. */
+int node_on_timer(st_node *n, uint64_t token);
+
+#endif

@@ -1,0 +1,45 @@
+#include "ps.h"
+
+/* Every call into the client is bracketed by the backend's lock (if any) so a
+ * threaded backend can run workers beside its message loop. */
+static void ps_lock(ps_worker *w) {
+  if (w->be->ops->lock) w->be->ops->lock(w->be->ctx);
+}
+static void ps_unlock(ps_worker *w) {
+  if (w->be->ops->unlock) w->be->ops->unlock(w->be->ctx);
+}
+
+int ps_get(ps_worker *w, uint32_t table, uint32_t row, float *out) {
+  ps_lock(w);
+  int rc;
+  while ((rc = cl_get(w->client, w->id, table, row, out)) == ST_WAIT) w->be->ops->block(w->be->ctx, w->id);
+  ps_unlock(w);
+  return rc;
+}
+
+int ps_inc(ps_worker *w, uint32_t table, uint32_t row, const float *delta) {
+  ps_lock(w);
+  int rc = cl_inc(w->client, w->id, table, row, delta);
+  ps_unlock(w);
+  return rc;
+}
+
+int ps_clock(ps_worker *w) {
+  ps_lock(w);
+  int rc = cl_clock(w->client, w->id);
+  ps_unlock(w);
+  return rc;
+}
+
+int ps_prefetch(ps_worker *w, uint32_t table, const uint32_t *rows, uint32_t n) {
+  ps_lock(w);
+  int rc = cl_prefetch(w->client, w->id, table, rows, n);
+  ps_unlock(w);
+  return rc;
+}
+
+void ps_charge(ps_worker *w, double work) {
+  if (work > 0) w->be->ops->charge(w->be->ctx, w->id, work);
+}
+
+st_clock_t ps_clock_now(const ps_worker *w) { return cl_worker_clock(w->client, w->id); }

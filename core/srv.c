@@ -1,0 +1,368 @@
+#include "srv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "vec.h"
+
+typedef struct srv_row {
+  uint32_t table, row, width;
+  uint8_t sparse;
+  uint8_t dirty;  /* changed since the last push round */
+  uint32_t *subs; /* push mode: sorted ids of clients holding this row */
+  size_t nsubs, capsubs;
+  float vals[];
+} srv_row;
+
+/* A read waiting for the shard clock to reach need. */
+typedef struct srv_parked {
+  uint32_t client;
+  uint32_t seq; /* of the READ, echoed in the reply */
+  st_clock_t need;
+  uint32_t n;
+  uint64_t *keys; /* owned */
+} srv_parked;
+
+/* Rows one client holds, for push rounds. */
+typedef struct srv_held {
+  srv_row **rows;
+  size_t n, cap;
+} srv_held;
+
+struct srv_shard {
+  st_config cfg;
+  tbl_set tables;
+  uint32_t shard, node;
+  const st_backend *be;
+  hmap rows; /* tbl_key -> srv_row*, owned */
+  st_clock_t *client_clock;
+  uint32_t *last_seq; /* last frame sequence applied, per client */
+  st_clock_t min_clock;
+  uint32_t at_min; /* clients whose clock equals min_clock */
+  srv_parked *parked;
+  size_t nparked, capparked;
+  srv_held *held; /* per client, push mode only */
+  srv_row **dirty;
+  size_t ndirty, capdirty;
+  wire_buf out;
+  srv_stats stats;
+};
+
+srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shard,
+                      const st_backend *be) {
+  if (cfg_check(cfg) || shard >= cfg->nservers || !be) return NULL;
+  srv_shard *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->cfg = *cfg;
+  s->tables = *tables;
+  s->shard = shard;
+  s->node = cfg_server_node(cfg, shard);
+  s->be = be;
+  s->client_clock = calloc(cfg->nclients, sizeof *s->client_clock);
+  s->last_seq = calloc(cfg->nclients, sizeof *s->last_seq);
+  if (cfg->push) s->held = calloc(cfg->nclients, sizeof *s->held);
+  if (!s->client_clock || !s->last_seq || (cfg->push && !s->held)) {
+    srv_destroy(s);
+    return NULL;
+  }
+  s->at_min = cfg->nclients;
+  return s;
+}
+
+void srv_destroy(srv_shard *s) {
+  if (!s) return;
+  for (size_t i = 0; i < s->rows.cap; i++) {
+    srv_row *r = s->rows.slots[i].val;
+    if (r) {
+      free(r->subs);
+      free(r);
+    }
+  }
+  hmap_free(&s->rows);
+  for (size_t i = 0; i < s->nparked; i++) free(s->parked[i].keys);
+  free(s->parked);
+  if (s->held)
+    for (uint32_t c = 0; c < s->cfg.nclients; c++) free(s->held[c].rows);
+  free(s->held);
+  free(s->dirty);
+  free(s->client_clock);
+  free(s->last_seq);
+  wire_buf_free(&s->out);
+  free(s);
+}
+
+st_clock_t srv_min_clock(const srv_shard *s) { return s->min_clock; }
+const srv_stats *srv_get_stats(const srv_shard *s) { return &s->stats; }
+
+/* The stored row, created (zeroed) on first touch. NULL on ENOMEM. */
+static srv_row *srv_row_get(srv_shard *s, uint32_t table, uint32_t row) {
+  uint64_t key = tbl_key(table, row);
+  srv_row *r = hmap_get(&s->rows, key);
+  if (r) return r;
+  const tbl_def *d = tbl_find(&s->tables, table);
+  r = calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
+  if (!r) return NULL;
+  r->table = table;
+  r->row = row;
+  r->width = d->width;
+  r->sparse = d->sparse;
+  if (hmap_put(&s->rows, key, r)) {
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+int srv_read_row(const srv_shard *s, uint32_t table, uint32_t row, float *out) {
+  int rc = tbl_check(&s->tables, table, row);
+  if (rc) return rc;
+  if (tbl_shard(table, row, s->cfg.nservers) != s->shard) return ST_EINVAL;
+  const tbl_def *d = tbl_find(&s->tables, table);
+  const srv_row *r = hmap_get(&s->rows, tbl_key(table, row));
+  if (r)
+    memcpy(out, r->vals, (size_t)d->width * sizeof(float));
+  else
+    memset(out, 0, (size_t)d->width * sizeof(float));
+  return 0;
+}
+
+/* Checks that a row record names a row of this shard with a fitting width. */
+static int srv_check_row(const srv_shard *s, const wire_row *wr, int want_values) {
+  int rc = tbl_check(&s->tables, wr->table, wr->row);
+  if (rc) return rc;
+  if (tbl_shard(wr->table, wr->row, s->cfg.nservers) != s->shard) return ST_EPEER;
+  if (!want_values) return wr->kind == WIRE_ROW_ID ? 0 : ST_EFRAME;
+  const tbl_def *d = tbl_find(&s->tables, wr->table);
+  if (wr->kind == WIRE_ROW_DENSE) return wr->n == d->width ? 0 : ST_ERANGE;
+  if (wr->kind != WIRE_ROW_SPARSE) return ST_EFRAME;
+  for (uint32_t i = 0; i < wr->n; i++) {
+    uint32_t col;
+    float v;
+    wire_row_value(wr, i, &col, &v);
+    if (col >= d->width) return ST_ERANGE;
+  }
+  return 0;
+}
+
+static int srv_check_rows(const srv_shard *s, const wire_msg *m, int want_values) {
+  wire_iter it;
+  wire_row wr;
+  wire_iter_init(&it, m);
+  while (wire_next(&it, &wr)) {
+    int rc = srv_check_row(s, &wr, want_values);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int srv_mark_dirty(srv_shard *s, srv_row *r) {
+  if (!s->cfg.push || r->dirty) return 0;
+  if (vec_reserve(&s->dirty, &s->capdirty, s->ndirty + 1, sizeof *s->dirty)) return ST_ENOMEM;
+  s->dirty[s->ndirty++] = r;
+  r->dirty = 1;
+  return 0;
+}
+
+/* Adds the (validated) deltas of m. Row creation can fail with ENOMEM
+ * midway; the rows touched so far keep their updates, which is the best an
+ * out-of-memory shard can do. */
+static int srv_apply(srv_shard *s, const wire_msg *m) {
+  wire_iter it;
+  wire_row wr;
+  wire_iter_init(&it, m);
+  while (wire_next(&it, &wr)) {
+    srv_row *r = srv_row_get(s, wr.table, wr.row);
+    if (!r) return ST_ENOMEM;
+    wire_row_add_into(&wr, r->vals, r->width);
+    if (srv_mark_dirty(s, r)) return ST_ENOMEM;
+    s->stats.rows_applied++;
+  }
+  return 0;
+}
+
+static int srv_send_out(srv_shard *s, uint32_t client) {
+  int rc = wire_finish(&s->out);
+  if (rc) return rc;
+  rc = s->be->ops->send(s->be->ctx, cfg_client_node(&s->cfg, client), s->out.data, s->out.len);
+  s->stats.frames_out++;
+  return rc ? ST_ESEND : 0;
+}
+
+/* Starts a ROWS frame to client; seq echoes the READ it answers (0 if none). */
+static int srv_begin(srv_shard *s, uint32_t client, uint16_t flags, uint32_t seq) {
+  wire_header h = {.version = WIRE_VERSION,
+                   .type = WIRE_ROWS,
+                   .flags = flags,
+                   .src = s->node,
+                   .dst = cfg_client_node(&s->cfg, client),
+                   .clock = s->min_clock,
+                   .seq = seq,
+                   .ack = s->last_seq[client]};
+  return wire_begin(&s->out, &h, s->cfg.max_frame);
+}
+
+static int srv_add_row(srv_shard *s, const srv_row *r) {
+  s->stats.rows_sent++;
+  if (r->sparse) return wire_add_sparse(&s->out, r->table, r->row, r->vals, r->width);
+  return wire_add_dense(&s->out, r->table, r->row, r->vals, r->width);
+}
+
+/* Appends r to the frame being built for client; when the frame is full,
+ * sends it (with flags minus PUSH: only the last part of a push may claim
+ * that absent rows are unchanged) and starts another. */
+static int srv_append(srv_shard *s, uint32_t client, uint16_t flags, uint32_t seq, const srv_row *r) {
+  int rc = srv_add_row(s, r);
+  if (rc != ST_ETOOBIG) return rc;
+  if (s->out.nrows == 0) return ST_ETOOBIG; /* one row larger than a frame */
+  if ((rc = srv_send_out(s, client))) return rc;
+  if ((rc = srv_begin(s, client, (uint16_t)(flags & ~WIRE_F_PUSH), seq))) return rc;
+  return srv_add_row(s, r);
+}
+
+/* Push mode: remember that client holds r, so push rounds include it. */
+static int srv_subscribe(srv_shard *s, uint32_t client, srv_row *r) {
+  size_t lo = 0, hi = r->nsubs;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r->subs[mid] < client)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < r->nsubs && r->subs[lo] == client) return 0;
+  srv_held *h = &s->held[client];
+  if (vec_reserve(&r->subs, &r->capsubs, r->nsubs + 1, sizeof *r->subs) ||
+      vec_reserve(&h->rows, &h->cap, h->n + 1, sizeof *h->rows))
+    return ST_ENOMEM;
+  memmove(r->subs + lo + 1, r->subs + lo, (r->nsubs - lo) * sizeof *r->subs);
+  r->subs[lo] = client;
+  r->nsubs++;
+  h->rows[h->n++] = r;
+  return 0;
+}
+
+/* Answers a read of keys[0..n) for client at the current shard clock. */
+static int srv_answer(srv_shard *s, uint32_t client, uint32_t seq, const uint64_t *keys, uint32_t n) {
+  int rc = srv_begin(s, client, WIRE_F_REPLY, seq);
+  for (uint32_t i = 0; !rc && i < n; i++) {
+    srv_row *r = srv_row_get(s, (uint32_t)(keys[i] >> 32), (uint32_t)keys[i]);
+    if (!r) return ST_ENOMEM;
+    if (s->cfg.push && (rc = srv_subscribe(s, client, r))) return rc;
+    rc = srv_append(s, client, WIRE_F_REPLY, seq, r);
+  }
+  return rc ? rc : srv_send_out(s, client);
+}
+
+static int srv_on_read(srv_shard *s, uint32_t client, const wire_msg *m) {
+  int rc;
+  uint64_t *keys = malloc((m->nrows ? m->nrows : 1) * sizeof *keys);
+  if (!keys) return ST_ENOMEM;
+  wire_iter it;
+  wire_row wr;
+  uint32_t n = 0;
+  wire_iter_init(&it, m);
+  while (wire_next(&it, &wr)) keys[n++] = tbl_key(wr.table, wr.row);
+  if (m->hdr.clock <= s->min_clock) {
+    rc = srv_answer(s, client, m->hdr.seq, keys, n);
+    free(keys);
+    return rc;
+  }
+  if (vec_reserve(&s->parked, &s->capparked, s->nparked + 1, sizeof *s->parked)) {
+    free(keys);
+    return ST_ENOMEM;
+  }
+  s->parked[s->nparked++] = (srv_parked){client, m->hdr.seq, m->hdr.clock, n, keys};
+  s->stats.reads_parked++;
+  return 0;
+}
+
+/* Push round: every client holding rows of this shard learns the new clock,
+ * with the values of the rows that changed since the last round. */
+static int srv_push_round(srv_shard *s) {
+  int rc = 0;
+  for (uint32_t c = 0; !rc && c < s->cfg.nclients; c++) {
+    srv_held *h = &s->held[c];
+    if (h->n == 0) continue;
+    rc = srv_begin(s, c, WIRE_F_PUSH, 0);
+    for (size_t i = 0; !rc && i < h->n; i++)
+      if (h->rows[i]->dirty) rc = srv_append(s, c, WIRE_F_PUSH, 0, h->rows[i]);
+    if (!rc) rc = srv_send_out(s, c);
+  }
+  for (size_t i = 0; i < s->ndirty; i++) s->dirty[i]->dirty = 0;
+  s->ndirty = 0;
+  return rc;
+}
+
+/* The shard clock moved: answer the reads it now allows, then push. */
+static int srv_clock_advanced(srv_shard *s) {
+  size_t kept = 0;
+  int rc = 0;
+  for (size_t i = 0; i < s->nparked; i++) {
+    srv_parked *p = &s->parked[i];
+    if (!rc && p->need <= s->min_clock) {
+      rc = srv_answer(s, p->client, p->seq, p->keys, p->n);
+      free(p->keys);
+    } else {
+      s->parked[kept++] = *p;
+    }
+  }
+  s->nparked = kept;
+  if (!rc && s->cfg.push) rc = srv_push_round(s);
+  return rc;
+}
+
+static int srv_on_clock(srv_shard *s, uint32_t client, st_clock_t clock) {
+  st_clock_t old = s->client_clock[client];
+  if (clock <= old) return ST_ESTATE;
+  s->client_clock[client] = clock;
+  if (old != s->min_clock || --s->at_min > 0) return 0;
+  /* The last client at the minimum moved on: find the new minimum. */
+  st_clock_t mn = UINT32_MAX;
+  uint32_t cnt = 0;
+  for (uint32_t c = 0; c < s->cfg.nclients; c++) {
+    if (s->client_clock[c] < mn) {
+      mn = s->client_clock[c];
+      cnt = 0;
+    }
+    if (s->client_clock[c] == mn) cnt++;
+  }
+  s->min_clock = mn;
+  s->at_min = cnt;
+  return srv_clock_advanced(s);
+}
+
+int srv_on_message(srv_shard *s, const wire_msg *m) {
+  uint32_t src = m->hdr.src;
+  if (src >= s->cfg.nclients || cfg_client_node(&s->cfg, src) != src) return ST_EPEER;
+  uint32_t client = src;
+  s->stats.frames_in++;
+  /* Frames on a channel carry consecutive sequence numbers from 1: an old
+   * one is a duplicate (a resent frame) and is dropped; a gap is a lost
+   * frame, which the delivery contract forbids. */
+  if (m->hdr.seq <= s->last_seq[client]) {
+    s->stats.frames_dup++;
+    return 0;
+  }
+  if (m->hdr.seq != s->last_seq[client] + 1) return ST_ESTATE;
+  int rc;
+  switch (m->hdr.type) {
+  case WIRE_UPDATE:
+  case WIRE_CLOCK:
+    if ((rc = srv_check_rows(s, m, 1))) return rc;
+    if (m->hdr.type == WIRE_CLOCK && m->hdr.clock <= s->client_clock[client]) return ST_ESTATE;
+    s->last_seq[client] = m->hdr.seq;
+    if ((rc = srv_apply(s, m))) return rc;
+    if (m->hdr.type == WIRE_UPDATE) return 0;
+    /* Acknowledge deltas so the client can forget the copies it keeps for
+     * read-my-writes, then advance. */
+    if (m->nrows && ((rc = srv_begin(s, client, 0, 0)) || (rc = srv_send_out(s, client)))) return rc;
+    return srv_on_clock(s, client, m->hdr.clock);
+  case WIRE_READ:
+    if ((rc = srv_check_rows(s, m, 0))) return rc;
+    s->last_seq[client] = m->hdr.seq;
+    return srv_on_read(s, client, m);
+  default:
+    return ST_ETYPE;
+  }
+}

@@ -1,0 +1,39 @@
+/* srv.h: one server shard. Owns the authoritative values of the rows that
+ * hash to it, each client's clock (from CLOCK frames), the minimum of those
+ * (the shard's clock), read requests parked until the shard's clock is high
+ * enough, and, in push mode, which clients hold which rows. Applies each
+ * client frame exactly once: frames carry per-channel sequence numbers and a
+ * repeated or old one is dropped. */
+#ifndef SRV_H
+#define SRV_H
+
+#include "backend.h"
+#include "cfg.h"
+#include "tbl.h"
+#include "wire.h"
+
+typedef struct srv_shard srv_shard;
+
+typedef struct srv_stats {
+  uint64_t frames_in, frames_dup, rows_applied, reads_parked, rows_sent, frames_out;
+} srv_stats;
+
+/* Creates shard `shard` of the cluster. cfg and tables are copied; be is
+ * borrowed and must outlive the shard. NULL on allocation failure. */
+srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shard,
+                      const st_backend *be);
+void srv_destroy(srv_shard *s);
+
+/* Handles one decoded client frame (UPDATE, CLOCK, READ); may send ROWS
+ * frames. Returns 0, or ST_EPEER / ST_ENOTABLE / ST_ERANGE / ST_ETYPE for a
+ * frame that must be rejected; a rejected frame changes nothing. */
+int srv_on_message(srv_shard *s, const wire_msg *msg);
+
+/* The shard clock: min over clients of their last clock. */
+st_clock_t srv_min_clock(const srv_shard *s);
+/* Copies the current value of (table, row) into out[width]; a row never
+ * updated reads as zeros. ST_EINVAL if the row is not on this shard. */
+int srv_read_row(const srv_shard *s, uint32_t table, uint32_t row, float *out);
+const srv_stats *srv_get_stats(const srv_shard *s);
+
+#endif

@@ -1,0 +1,5 @@
+# The SSP core under the deterministic in-memory backend.
+add_library(stale_mem_backend STATIC ${PROJECT_SOURCE_DIR}/tests/mem_backend.c)
+target_link_libraries(stale_mem_backend PUBLIC stale_core)
+target_include_directories(stale_mem_backend PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+stale_add_test(test_ssp SOURCES ${PROJECT_SOURCE_DIR}/tests/test_ssp.c LIBS stale_mem_backend)

@@ -1,0 +1,366 @@
+/* test_ssp.c: the SSP guarantees, checked over many random schedules of the
+ * deterministic in-memory backend.
+ *
+ * Every worker g owns column g of every row and only ever adds positive
+ * integers there, so the value a reader sees in column g is a prefix sum of
+ * g's increments and tells exactly which of them it includes. A read by a
+ * worker at clock c with bound s must include all of g's increments of
+ * clocks < c - s, all increments made on its own client, and (because every
+ * worker reads before it writes in a clock) none of clocks > c + s. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem_backend.h"
+
+#define MAXW 16
+#define MAXROWS 6
+#define NTABLES 2
+
+typedef struct inc_hist {
+  uint32_t n, cap;
+  st_clock_t *clock;
+  double *prefix; /* prefix[i] = sum of the first i increments; prefix[0] = 0 */
+} inc_hist;
+
+typedef struct op {
+  int is_read;
+  uint32_t table, row;
+  float amount;
+} op;
+
+typedef struct tworker {
+  uint32_t client, id, g;
+  st_clock_t clock;
+  int blocked, done, never_clocks;
+  op ops[8];
+  uint32_t nops, next;
+} tworker;
+
+typedef struct scenario {
+  uint32_t nclients, wpc, nservers, server_base, clocks;
+  uint32_t staleness;
+  uint8_t push;
+  uint32_t rows[NTABLES];
+  int stuck_client; /* client whose workers never clock, or -1 */
+} scenario;
+
+typedef struct run {
+  scenario sc;
+  mem_world *w;
+  tbl_set tables;
+  uint32_t nw;
+  tworker tw[MAXW];
+  inc_hist hist[MAXW][NTABLES][MAXROWS];
+  uint64_t reads_checked;
+  char err[512];
+} run;
+
+static int violation(run *r, const char *fmt, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  if (!r->err[0]) snprintf(r->err, sizeof r->err, fmt, a, b, c, d);
+  return -1;
+}
+
+static void hist_add(inc_hist *h, st_clock_t clock, float amount) {
+  if (h->n + 2 > h->cap) {
+    h->cap = h->cap ? h->cap * 2 : 16;
+    h->clock = realloc(h->clock, h->cap * sizeof *h->clock);
+    h->prefix = realloc(h->prefix, h->cap * sizeof *h->prefix);
+    ck_assert(h->clock && h->prefix);
+  }
+  if (h->n == 0) h->prefix[0] = 0;
+  h->clock[h->n] = clock;
+  h->prefix[h->n + 1] = h->prefix[h->n] + amount;
+  h->n++;
+}
+
+/* How many increments of h have clock < bound. */
+static uint32_t hist_before(const inc_hist *h, uint64_t bound) {
+  uint32_t k = 0;
+  while (k < h->n && h->clock[k] < bound) k++;
+  return k;
+}
+
+/* The i with prefix[i] == v, or -1. */
+static int hist_find(const inc_hist *h, double v) {
+  if (v == 0) return 0;
+  for (uint32_t i = 1; i <= h->n; i++)
+    if (h->prefix[i] == v) return (int)i;
+  return -1;
+}
+
+static void plan_clock(run *r, tworker *t) {
+  t->nops = 1 + mem_rand(r->w, 5);
+  t->next = 0;
+  for (uint32_t i = 0; i < t->nops; i++) {
+    op *o = &t->ops[i];
+    o->is_read = i == 0 || mem_rand(r->w, 2) == 0; /* read before writing */
+    o->table = 1 + mem_rand(r->w, NTABLES);
+    o->row = mem_rand(r->w, r->sc.rows[o->table - 1]);
+    o->amount = (float)(1 + mem_rand(r->w, 4));
+  }
+}
+
+static int check_read(run *r, const tworker *t, const op *o, const float *vals) {
+  const scenario *sc = &r->sc;
+  st_clock_t c = t->clock;
+  uint64_t lower_bound = 0, upper_bound = UINT64_MAX;
+  if (sc->staleness != ST_STALENESS_INF) {
+    lower_bound = c > sc->staleness ? c - sc->staleness : 0;
+    upper_bound = (uint64_t)c + sc->staleness + 1;
+  }
+  r->reads_checked++;
+  for (uint32_t g = 0; g < r->nw; g++) {
+    const inc_hist *h = &r->hist[g][o->table - 1][o->row];
+    int n = hist_find(h, vals[g]);
+    if (n < 0)
+      return violation(r, "worker %u read column %u of row %u: value is no prefix sum of its increments (lost, "
+                     "doubled or reordered) at clock %u",
+                  t->g, g, o->row, c);
+    if (r->tw[g].client == t->client) {
+      if ((uint32_t)n != h->n)
+        return violation(r, "worker %u misses own-client increments of worker %u on row %u at clock %u", t->g, g,
+                    o->row, c);
+      continue;
+    }
+    if ((uint32_t)n < hist_before(h, lower_bound))
+      return violation(r, "worker %u at clock %u missed increments of worker %u older than the bound (row %u)", t->g,
+                  c, g, o->row);
+    if ((uint32_t)n > hist_before(h, upper_bound))
+      return violation(r, "worker %u at clock %u saw increments of worker %u from too far in the future (row %u)",
+                  t->g, c, g, o->row);
+  }
+  return 0;
+}
+
+/* Runs one step of worker t. Returns 0 or -1 on a violated property. */
+static int step_worker(run *r, tworker *t) {
+  cl_client *cl = mem_node(r->w, t->client)->client;
+  if (t->next == t->nops) {
+    if (t->never_clocks) {
+      t->done = 1;
+      return 0;
+    }
+    ck_assert_int_eq(cl_clock(cl, t->id), 0);
+    t->clock++;
+    if (t->clock == r->sc.clocks) {
+      t->done = 1;
+      return 0;
+    }
+    plan_clock(r, t);
+    return 0;
+  }
+  op *o = &t->ops[t->next];
+  if (o->is_read) {
+    float vals[MAXW];
+    int rc = cl_get(cl, t->id, o->table, o->row, vals);
+    if (rc == ST_WAIT) {
+      t->blocked = 1;
+      return 0;
+    }
+    ck_assert_msg(rc == 0, "cl_get: %s", st_strerror(rc));
+    if (check_read(r, t, o, vals)) return -1;
+  } else {
+    float delta[MAXW] = {0};
+    delta[t->g] = o->amount;
+    ck_assert_int_eq(cl_inc(cl, t->id, o->table, o->row, delta), 0);
+    hist_add(&r->hist[t->g][o->table - 1][o->row], t->clock, o->amount);
+  }
+  t->next++;
+  return 0;
+}
+
+static void run_init(run *r, const scenario *sc, uint64_t seed) {
+  memset(r, 0, sizeof *r);
+  r->sc = *sc;
+  r->nw = sc->nclients * sc->wpc;
+  for (uint32_t t = 0; t < NTABLES; t++) {
+    tbl_def d = {.id = t + 1, .rows = sc->rows[t], .width = r->nw, .sparse = (uint8_t)(t == 1)};
+    ck_assert_int_eq(tbl_add(&r->tables, &d), 0);
+  }
+  st_config cfg = {.nclients = sc->nclients,
+                   .nservers = sc->nservers,
+                   .workers_per_client = sc->wpc,
+                   .server_base = sc->server_base,
+                   .staleness = sc->staleness,
+                   .push = sc->push};
+  mem_opts mo = {.seed = seed, .max_delay = 1 + (uint32_t)(seed % 7), .dup_client_pct = 2.0};
+  r->w = mem_create(&cfg, &r->tables, &mo);
+  ck_assert_ptr_nonnull(r->w);
+  for (uint32_t g = 0; g < r->nw; g++) {
+    tworker *t = &r->tw[g];
+    t->client = g / sc->wpc;
+    t->id = g % sc->wpc;
+    t->g = g;
+    t->never_clocks = (int)t->client == sc->stuck_client;
+    plan_clock(r, t);
+  }
+}
+
+static void run_free(run *r) {
+  for (uint32_t g = 0; g < MAXW; g++)
+    for (uint32_t t = 0; t < NTABLES; t++)
+      for (uint32_t k = 0; k < MAXROWS; k++) {
+        free(r->hist[g][t][k].clock);
+        free(r->hist[g][t][k].prefix);
+      }
+  mem_destroy(r->w);
+}
+
+/* Interleaves worker steps and deliveries until every worker is done or
+ * nothing can move. Returns the number of workers left blocked, or -1. */
+static int run_schedule(run *r) {
+  for (;;) {
+    tworker *runnable[MAXW];
+    uint32_t nrun = 0;
+    for (uint32_t g = 0; g < r->nw; g++) {
+      tworker *t = &r->tw[g];
+      if (t->blocked && mem_take_wake(r->w, t->client, t->id)) t->blocked = 0;
+      if (!t->blocked && !t->done) runnable[nrun++] = t;
+    }
+    uint64_t pending = mem_pending(r->w);
+    if (nrun == 0 && pending == 0) break;
+    if (pending && (nrun == 0 || mem_rand(r->w, 2) == 0)) {
+      int rc = mem_deliver_one(r->w);
+      if (rc < 0) return violation(r, "delivery failed: error %u", (uint32_t)-rc, 0, 0, 0);
+      continue;
+    }
+    if (step_worker(r, runnable[mem_rand(r->w, nrun)])) return -1;
+  }
+  int blocked = 0;
+  for (uint32_t g = 0; g < r->nw; g++) blocked += r->tw[g].blocked;
+  if (getenv("SSP_DEBUG"))
+    for (uint32_t g = 0; g < r->nw; g++) {
+      tworker *t = &r->tw[g];
+      fprintf(stderr, "[%s] w%u client %u clock %u blocked %d done %d op %u/%u table %u row %u\n", r->err, g, t->client, t->clock,
+              t->blocked, t->done, t->next, t->nops, t->ops[t->next < t->nops ? t->next : 0].table,
+              t->ops[t->next < t->nops ? t->next : 0].row);
+    }
+  return blocked;
+}
+
+/* After the run: every shard holds exactly the sum of all increments. */
+static int check_totals(run *r) {
+  for (uint32_t t = 0; t < NTABLES; t++)
+    for (uint32_t row = 0; row < r->sc.rows[t]; row++) {
+      uint32_t shard = tbl_shard(t + 1, row, r->sc.nservers);
+      st_node *n = mem_node(r->w, r->sc.server_base + shard);
+      float vals[MAXW];
+      ck_assert_int_eq(srv_read_row(n->server, t + 1, row, vals), 0);
+      for (uint32_t g = 0; g < r->nw; g++) {
+        const inc_hist *h = &r->hist[g][t][row];
+        double want = h->n ? h->prefix[h->n] : 0;
+        if (vals[g] != want)
+          return violation(r, "table %u row %u column %u: final %u differs from the exact total", t + 1, row, g,
+                      (uint32_t)vals[g]);
+      }
+    }
+  return 0;
+}
+
+static scenario random_scenario(uint64_t seed) {
+  static const uint32_t bounds[] = {0, 1, 3, ST_STALENESS_INF};
+  uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 12345;
+#define NEXT(n) ((uint32_t)((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 33) % (n))
+  scenario sc = {0};
+  sc.nclients = 1 + NEXT(8);
+  sc.wpc = 1 + NEXT(MAXW / sc.nclients);
+  sc.nservers = 1 + NEXT(4);
+  sc.server_base = NEXT(2) ? 0 : sc.nclients; /* colocated or dedicated shards */
+  sc.staleness = bounds[NEXT(4)];
+  sc.push = (uint8_t)NEXT(2);
+  sc.clocks = 1 + NEXT(7);
+  sc.rows[0] = 1 + NEXT(MAXROWS);
+  sc.rows[1] = 1 + NEXT(MAXROWS);
+  sc.stuck_client = -1;
+#undef NEXT
+  return sc;
+}
+
+START_TEST(test_ssp_random_schedules) {
+  uint64_t reads = 0, frames = 0;
+  uint32_t by_bound[4] = {0};
+  for (uint64_t seed = 1; seed <= 1200; seed++) {
+    scenario sc = random_scenario(seed);
+    run *r = calloc(1, sizeof *r);
+    run_init(r, &sc, seed);
+    int blocked = run_schedule(r);
+    if (blocked == 0) check_totals(r);
+    ck_assert_msg(blocked == 0 && !r->err[0],
+                  "seed %llu (clients %u x %u workers, %u shards at %u, s=%u, push=%u, %u clocks): %s%s",
+                  (unsigned long long)seed, sc.nclients, sc.wpc, sc.nservers, sc.server_base, sc.staleness,
+                  sc.push, sc.clocks, r->err, blocked > 0 ? "workers left blocked" : "");
+    ck_assert_int_eq(mem_error(r->w), 0);
+    reads += r->reads_checked;
+    frames += mem_frames_sent(r->w);
+    by_bound[sc.staleness == ST_STALENESS_INF ? 3 : sc.staleness == 3 ? 2 : sc.staleness]++;
+    run_free(r);
+    free(r);
+  }
+  /* The sweep really covers every bound and does real work. */
+  for (int i = 0; i < 4; i++) ck_assert_uint_gt(by_bound[i], 100);
+  ck_assert_uint_gt(reads, 10000);
+  ck_assert_uint_gt(frames, 10000);
+}
+END_TEST
+
+/* A client that never clocks holds back every worker with finite s (they
+ * block, nothing crashes); with s = inf everyone finishes. */
+START_TEST(test_ssp_client_never_clocks) {
+  for (int inf = 0; inf <= 1; inf++) {
+    scenario sc = {.nclients = 3, .wpc = 2, .nservers = 2, .server_base = 0,
+                   .staleness = inf ? ST_STALENESS_INF : 1, .push = 1, .clocks = 6,
+                   .rows = {3, 3}, .stuck_client = 2};
+    run *r = calloc(1, sizeof *r);
+    run_init(r, &sc, 77);
+    int blocked = run_schedule(r);
+    ck_assert_msg(!r->err[0], "%s", r->err);
+    if (inf) {
+      ck_assert_int_eq(blocked, 0);
+    } else {
+      ck_assert_int_gt(blocked, 0);
+      for (uint32_t g = 0; g < r->nw; g++) {
+        tworker *t = &r->tw[g];
+        if (t->never_clocks) continue;
+        /* Blocked at a clock whose read needs the stuck client's clock 0. */
+        ck_assert(t->done == 0);
+        ck_assert_uint_gt(t->clock, sc.staleness);
+      }
+    }
+    run_free(r);
+    free(r);
+  }
+}
+END_TEST
+
+/* s larger than the number of clocks: reads never wait for freshness, only
+ * for a first copy; totals are still exact. */
+START_TEST(test_ssp_bound_beyond_clocks) {
+  scenario sc = {.nclients = 4, .wpc = 2, .nservers = 3, .server_base = 4,
+                 .staleness = 100, .push = 0, .clocks = 5, .rows = {4, 2}, .stuck_client = -1};
+  run *r = calloc(1, sizeof *r);
+  run_init(r, &sc, 99);
+  ck_assert_int_eq(run_schedule(r), 0);
+  ck_assert_msg(!r->err[0], "%s", r->err);
+  check_totals(r);
+  ck_assert_msg(!r->err[0], "%s", r->err);
+  run_free(r);
+  free(r);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("ssp");
+  TCase *tc = tcase_create("properties");
+  tcase_set_timeout(tc, 240);
+  tcase_add_test(tc, test_ssp_random_schedules);
+  tcase_add_test(tc, test_ssp_client_never_clocks);
+  tcase_add_test(tc, test_ssp_bound_beyond_clocks);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
