@@ -1,5 +1,6 @@
 /* cfg.c: validation of a cluster shape and parsing of its knobs. */
 #include "cfg.h"
+#include "wire.h"
 
 int cfg_check(const st_config *cfg) {
   if (cfg->nclients == 0 || cfg->nservers == 0 || cfg->workers_per_client == 0) return ST_EINVAL;
@@ -31,5 +32,15 @@ int cfg_parse_staleness(const char *s, uint32_t *out) {
     if (v >= ST_STALENESS_INF) return ST_EPARSE;
   }
   *out = (uint32_t)v;
+  return 0;
+}
+
+int cfg_check_tables(const st_config *cfg, const tbl_set *tables) {
+  size_t limit = cfg->max_frame ? cfg->max_frame : WIRE_MAX_FRAME;
+  for (uint32_t i = 0; i < tables->n; i++) {
+    /* The largest record of a row: sparse with every column set. */
+    size_t row = 13 + 8 * (size_t)tables->defs[i].width;
+    if (WIRE_HEADER_SIZE + 4 + row > limit) return ST_ETOOBIG;
+  }
   return 0;
 }

@@ -6,6 +6,7 @@
 #define CFG_H
 
 #include "st.h"
+#include "tbl.h"
 
 typedef struct st_config {
   uint32_t nclients;
@@ -26,6 +27,8 @@ static inline uint32_t cfg_client_node(const st_config *c, uint32_t client) {
   (void)c;
   return client;
 }
+/* ST_ETOOBIG if some row of tables cannot fit one frame of cfg's size. */
+int cfg_check_tables(const st_config *cfg, const tbl_set *tables);
 /* Number of nodes the cluster spans. */
 uint32_t cfg_nodes(const st_config *cfg);
 /* Parses "inf" or a non-negative decimal into *out: 0 or ST_EPARSE. */

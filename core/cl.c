@@ -73,7 +73,7 @@ struct cl_client {
 
 cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t client,
                      const st_backend *be) {
-  if (cfg_check(cfg) || client >= cfg->nclients || !be) return NULL;
+  if (cfg_check(cfg) || cfg_check_tables(cfg, tables) || client >= cfg->nclients || !be) return NULL;
   cl_client *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->cfg = *cfg;

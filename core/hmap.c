@@ -72,26 +72,3 @@ int hmap_put(hmap *m, uint64_t key, void *val) {
   m->len++;
   return 0;
 }
-
-void *hmap_del(hmap *m, uint64_t key) {
-  if (m->cap == 0) return NULL;
-  size_t mask = m->cap - 1;
-  size_t i = hmap_hash(key) & mask;
-  while (m->slots[i].val && m->slots[i].key != key) i = (i + 1) & mask;
-  if (!m->slots[i].val) return NULL;
-  void *val = m->slots[i].val;
-  /* Backward shift: pull later entries of the probe run into the hole. */
-  size_t hole = i;
-  for (size_t j = (i + 1) & mask; m->slots[j].val; j = (j + 1) & mask) {
-    size_t home = hmap_hash(m->slots[j].key) & mask;
-    /* Entry j may move to hole if its home is not in (hole, j]. */
-    int movable = (hole <= j) ? (home <= hole || home > j) : (home <= hole && home > j);
-    if (movable) {
-      m->slots[hole] = m->slots[j];
-      hole = j;
-    }
-  }
-  m->slots[hole].val = NULL;
-  m->len--;
-  return val;
-}

@@ -1,6 +1,6 @@
 /* hmap.h: open-addressing hash map from a 64-bit key to a pointer, the one
  * lookup structure of the core (cache, oplog, server rows). Linear probing
- * with backward-shift deletion, so no tombstones accumulate. The map owns
+ * and no deletion (rows stay cached for the run). The map owns
  * only its slot array; values are owned by the caller. */
 #ifndef HMAP_H
 #define HMAP_H
@@ -28,8 +28,6 @@ void *hmap_get(const hmap *m, uint64_t key);
 int hmap_put(hmap *m, uint64_t key, void *val);
 /* Empties the map, keeping its memory; values are not freed. */
 void hmap_clear(hmap *m);
-/* Removes key; returns its value or NULL. */
-void *hmap_del(hmap *m, uint64_t key);
 /* Iteration: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].val) ...
  * Do not insert or delete while iterating. */
 

@@ -51,7 +51,7 @@ struct srv_shard {
 
 srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shard,
                       const st_backend *be) {
-  if (cfg_check(cfg) || shard >= cfg->nservers || !be) return NULL;
+  if (cfg_check(cfg) || cfg_check_tables(cfg, tables) || shard >= cfg->nservers || !be) return NULL;
   srv_shard *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->cfg = *cfg;
@@ -209,14 +209,13 @@ static int srv_add_row(srv_shard *s, const srv_row *r) {
 }
 
 /* Appends r to the frame being built for client; when the frame is full,
- * sends it (with flags minus PUSH: only the last part of a push may claim
- * that absent rows are unchanged) and starts another. */
+ * sends it and starts another with the same flags. */
 static int srv_append(srv_shard *s, uint32_t client, uint16_t flags, uint32_t seq, const srv_row *r) {
   int rc = srv_add_row(s, r);
   if (rc != ST_ETOOBIG) return rc;
   if (s->out.nrows == 0) return ST_ETOOBIG; /* one row larger than a frame */
   if ((rc = srv_send_out(s, client))) return rc;
-  if ((rc = srv_begin(s, client, (uint16_t)(flags & ~WIRE_F_PUSH), seq))) return rc;
+  if ((rc = srv_begin(s, client, flags, seq))) return rc;
   return srv_add_row(s, r);
 }
 
@@ -284,9 +283,12 @@ static int srv_push_round(srv_shard *s) {
   for (uint32_t c = 0; !rc && c < s->cfg.nclients; c++) {
     srv_held *h = &s->held[c];
     if (h->n == 0) continue;
-    rc = srv_begin(s, c, WIRE_F_PUSH, 0);
+    /* Only the last part of a split push may claim that the rows it lacks
+     * are unchanged; the earlier parts are plain rows. */
+    rc = srv_begin(s, c, 0, 0);
     for (size_t i = 0; !rc && i < h->n; i++)
-      if (h->rows[i]->dirty) rc = srv_append(s, c, WIRE_F_PUSH, 0, h->rows[i]);
+      if (h->rows[i]->dirty) rc = srv_append(s, c, 0, 0, h->rows[i]);
+    if (!rc) rc = wire_set_flags(&s->out, WIRE_F_PUSH);
     if (!rc) rc = srv_send_out(s, c);
   }
   for (size_t i = 0; i < s->ndirty; i++) s->dirty[i]->dirty = 0;

@@ -299,6 +299,12 @@ int wire_finish(wire_buf *b) {
   return 0;
 }
 
+int wire_set_flags(wire_buf *b, uint16_t flags) {
+  if (b->data == NULL || b->len < MIN_FRAME) return ST_ESTATE;
+  put_u16(b->data + 6, flags);
+  return 0;
+}
+
 void wire_buf_free(wire_buf *b) {
   free(b->data);
   b->data = NULL;

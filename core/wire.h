@@ -117,6 +117,9 @@ int wire_add_dense(wire_buf *b, uint32_t table, uint32_t row, const float *v, ui
 int wire_add_sparse(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width);
 /* Patches row count and payload length; b->data[0..b->len) is the frame. */
 int wire_finish(wire_buf *b);
+/* Rewrites the flags of the frame being built (a split message learns only
+ * at its end which part is the last). */
+int wire_set_flags(wire_buf *b, uint16_t flags);
 void wire_buf_free(wire_buf *b);
 
 #endif

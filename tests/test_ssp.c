@@ -44,6 +44,7 @@ typedef struct scenario {
   uint8_t push;
   uint32_t rows[NTABLES];
   int stuck_client; /* client whose workers never clock, or -1 */
+  size_t max_frame;  /* 0: the default */
 } scenario;
 
 typedef struct run {
@@ -184,7 +185,8 @@ static void run_init(run *r, const scenario *sc, uint64_t seed) {
                    .workers_per_client = sc->wpc,
                    .server_base = sc->server_base,
                    .staleness = sc->staleness,
-                   .push = sc->push};
+                   .push = sc->push,
+                   .max_frame = sc->max_frame};
   mem_opts mo = {.seed = seed, .max_delay = 1 + (uint32_t)(seed % 7), .dup_client_pct = 2.0};
   r->w = mem_create(&cfg, &r->tables, &mo);
   ck_assert_ptr_nonnull(r->w);
@@ -278,11 +280,14 @@ static scenario random_scenario(uint64_t seed) {
   return sc;
 }
 
-START_TEST(test_ssp_random_schedules) {
+/* Runs schedules first..last; with max_frame set, every frame kind must be
+ * split to fit. */
+static void run_many(uint64_t first, uint64_t last, size_t max_frame) {
   uint64_t reads = 0, frames = 0;
   uint32_t by_bound[4] = {0};
-  for (uint64_t seed = 1; seed <= 1200; seed++) {
+  for (uint64_t seed = first; seed <= last; seed++) {
     scenario sc = random_scenario(seed);
+    sc.max_frame = max_frame;
     run *r = calloc(1, sizeof *r);
     run_init(r, &sc, seed);
     int blocked = run_schedule(r);
@@ -299,10 +304,18 @@ START_TEST(test_ssp_random_schedules) {
     free(r);
   }
   /* The sweep really covers every bound and does real work. */
-  for (int i = 0; i < 4; i++) ck_assert_uint_gt(by_bound[i], 100);
-  ck_assert_uint_gt(reads, 10000);
-  ck_assert_uint_gt(frames, 10000);
+  uint64_t n = last - first + 1;
+  for (int i = 0; i < 4; i++) ck_assert_uint_gt(by_bound[i], n / 12);
+  ck_assert_uint_gt(reads, 10 * n);
+  ck_assert_uint_gt(frames, 10 * n);
 }
+
+START_TEST(test_ssp_random_schedules) { run_many(1, 1200, 0); }
+END_TEST
+
+/* Frames of at most 200 bytes hold two dense rows of 16 values: flushes,
+ * replies, pushes and prefetches all get split, and the bounds still hold. */
+START_TEST(test_ssp_small_frames) { run_many(5001, 5300, 200); }
 END_TEST
 
 /* A client that never clocks holds back every worker with finite s (they
@@ -355,6 +368,7 @@ int main(void) {
   TCase *tc = tcase_create("properties");
   tcase_set_timeout(tc, 240);
   tcase_add_test(tc, test_ssp_random_schedules);
+  tcase_add_test(tc, test_ssp_small_frames);
   tcase_add_test(tc, test_ssp_client_never_clocks);
   tcase_add_test(tc, test_ssp_bound_beyond_clocks);
   suite_add_tcase(s, tc);
