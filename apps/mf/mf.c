@@ -1,0 +1,324 @@
+/* mf.c: matrix factorization by SGD on the parameter server.
+ *
+ * Partition: user u belongs to worker u mod nworkers; that worker owns all
+ * of u's train and test ratings and u's factor (local memory, never in the
+ * PS). Item factors live in table MF_ITEM_TABLE as deltas from a
+ * deterministic init (see mf.h).
+ *
+ * A clock: read (ps_get, so SSP decides freshness) every item row the worker
+ * has ratings for into a working copy; run SGD over the next `batch` share
+ * of its training ratings (fixed shuffled order, resumed where the last
+ * clock stopped), applying each step's item change to the working copy at
+ * once (the worker's own updates are visible to it anyway by read-my-writes,
+ * so this is plain sequential SGD within the worker) and accumulating it per
+ * item; ps_inc each touched item's accumulated delta once; charge the flops;
+ * re-read the items of the test ratings (now including this clock's own
+ * increments and whatever fresher values arrived) and add {test SSE, test
+ * count, train SSE, train count} to metrics row `clock`. The train terms are
+ * the errors seen just before each SGD step of the clock. */
+#include "mf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen.h"
+#include "model.h"
+#include "ratings.h"
+#include "rng.h"
+
+typedef struct mf_shared {
+  mf_options opt;
+  uint64_t seed;
+  mf_ratings data;
+  uint8_t *is_test; /* data.n flags from mf_ratings_split */
+  float mu;         /* mean training rating */
+  /* Ratings grouped by user (indices into data, file order within a user),
+   * so a worker visits only its own users: with thousands of simulated
+   * workers in one process, scanning all ratings per worker would not do. */
+  size_t *user_start; /* nusers + 1 offsets into by_user */
+  size_t *by_user;    /* data.n rating indices */
+} mf_shared;
+
+/* One rating as a worker sees it: local user index, item slot, value. */
+typedef struct mf_entry {
+  uint32_t user, slot;
+  float rating;
+} mf_entry;
+
+typedef struct mf_worker {
+  uint32_t rank;
+  uint32_t nusers;  /* local users: global u = local * nworkers + global_index */
+  float *ufac;      /* nusers x rank, owned */
+  uint32_t nslots;  /* items this worker has ratings for */
+  uint32_t *items;  /* slot -> item id, ascending */
+  uint8_t *in_test; /* slot appears in a test rating */
+  float *init;      /* nslots x rank, init(item) */
+  float *vfac;      /* nslots x rank working copy of the item factors */
+  float *delta;     /* nslots x rank accumulated increments of this clock */
+  uint8_t *touched;
+  float *row; /* rank floats: a row read from the PS */
+  mf_entry *train, *test;
+  size_t ntrain, ntest;
+  size_t per_clock, cursor; /* training ratings per clock, next one to visit */
+} mf_worker;
+
+static void mf_free(void *shared) {
+  mf_shared *s = shared;
+  if (!s) return;
+  mf_ratings_free(&s->data);
+  free(s->is_test);
+  free(s->user_start);
+  free(s->by_user);
+  free(s);
+}
+
+static int group_by_user(mf_shared *s) {
+  const mf_ratings *d = &s->data;
+  s->user_start = calloc((size_t)d->nusers + 1, sizeof *s->user_start);
+  s->by_user = malloc((d->n + 1) * sizeof *s->by_user);
+  if (!s->user_start || !s->by_user) return ST_ENOMEM;
+  for (size_t k = 0; k < d->n; k++) s->user_start[d->user[k] + 1]++;
+  for (uint32_t u = 0; u < d->nusers; u++) s->user_start[u + 1] += s->user_start[u];
+  for (size_t k = 0; k < d->n; k++) s->by_user[s->user_start[d->user[k]]++] = k;
+  /* the fill moved every start to the next user's; shift back */
+  for (uint32_t u = d->nusers; u > 0; u--) s->user_start[u] = s->user_start[u - 1];
+  s->user_start[0] = 0;
+  return 0;
+}
+
+static int mf_load(const app_params *p, void **shared, char *err, size_t errlen) {
+  *shared = NULL;
+  mf_shared *s = calloc(1, sizeof *s);
+  if (!s) return ST_ENOMEM;
+  s->seed = p->seed;
+  int rc = mf_options_parse(p->options, &s->opt, err, errlen);
+  if (rc) goto fail;
+  if (p->data) {
+    rc = mf_ratings_load(p->data, &s->data, err, errlen);
+  } else {
+    mf_gen_params g = mf_gen_defaults();
+    g.seed = p->seed;
+    rc = mf_generate(&g, &s->data, err, errlen);
+  }
+  if (rc) goto fail;
+  rc = ST_ENOMEM;
+  s->is_test = malloc(s->data.n);
+  if (!s->is_test) goto fail;
+  if ((rc = mf_ratings_split(&s->data, p->seed, MF_TEST_FRACTION, s->is_test))) goto fail;
+  double sum = 0.0;
+  size_t ntrain = 0;
+  for (size_t k = 0; k < s->data.n; k++)
+    if (!s->is_test[k]) {
+      sum += s->data.rating[k];
+      ntrain++;
+    }
+  s->mu = (float)(sum / (double)ntrain); /* ntrain > 0: every user keeps one */
+  if ((rc = group_by_user(s))) goto fail;
+  *shared = s;
+  return 0;
+fail:
+  if (rc == ST_ENOMEM && err && errlen) snprintf(err, errlen, "mf: out of memory");
+  mf_free(s);
+  return rc;
+}
+
+static int mf_tables(void *shared, tbl_set *set) {
+  mf_shared *s = shared;
+  tbl_def def = {.id = MF_ITEM_TABLE, .rows = s->data.nitems, .width = s->opt.rank, .sparse = 0};
+  return tbl_add(set, &def);
+}
+
+static void mf_worker_free(void *shared, void *wstate) {
+  (void)shared;
+  mf_worker *m = wstate;
+  if (!m) return;
+  free(m->ufac);
+  free(m->items);
+  free(m->in_test);
+  free(m->init);
+  free(m->vfac);
+  free(m->delta);
+  free(m->touched);
+  free(m->row);
+  free(m->train);
+  free(m->test);
+  free(m);
+}
+
+/* Collects the worker's items in ascending order and the item -> slot map. */
+static int collect_items(const mf_shared *s, const ps_worker *w, mf_worker *m, uint32_t *slot_of) {
+  const mf_ratings *d = &s->data;
+  for (uint32_t i = 0; i < d->nitems; i++) slot_of[i] = 0;
+  for (uint32_t u = w->global_index; u < d->nusers; u += w->nworkers)
+    for (size_t t = s->user_start[u]; t < s->user_start[u + 1]; t++)
+      slot_of[d->item[s->by_user[t]]] = 1;
+  m->nslots = 0;
+  for (uint32_t i = 0; i < d->nitems; i++) m->nslots += slot_of[i];
+  size_t cells = (size_t)m->nslots * m->rank;
+  m->items = malloc((m->nslots + 1) * sizeof *m->items);
+  m->in_test = calloc(m->nslots + 1, 1);
+  m->touched = calloc(m->nslots + 1, 1);
+  m->init = malloc((cells + 1) * sizeof *m->init);
+  m->vfac = malloc((cells + 1) * sizeof *m->vfac);
+  m->delta = calloc(cells + 1, sizeof *m->delta);
+  if (!m->items || !m->in_test || !m->touched || !m->init || !m->vfac || !m->delta)
+    return ST_ENOMEM;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < d->nitems; i++) {
+    if (!slot_of[i]) {
+      slot_of[i] = UINT32_MAX;
+      continue;
+    }
+    slot_of[i] = n;
+    m->items[n] = i;
+    mf_init_factor(s->seed, 'i', i, m->rank, m->init + (size_t)n * m->rank);
+    n++;
+  }
+  return 0;
+}
+
+static int collect_ratings(const mf_shared *s, const ps_worker *w, mf_worker *m,
+                           const uint32_t *slot_of) {
+  const mf_ratings *d = &s->data;
+  size_t ntrain = 0, ntest = 0;
+  for (uint32_t u = w->global_index; u < d->nusers; u += w->nworkers)
+    for (size_t t = s->user_start[u]; t < s->user_start[u + 1]; t++) {
+      if (s->is_test[s->by_user[t]])
+        ntest++;
+      else
+        ntrain++;
+    }
+  m->train = malloc((ntrain + 1) * sizeof *m->train);
+  m->test = malloc((ntest + 1) * sizeof *m->test);
+  if (!m->train || !m->test) return ST_ENOMEM;
+  for (uint32_t u = w->global_index; u < d->nusers; u += w->nworkers)
+    for (size_t t = s->user_start[u]; t < s->user_start[u + 1]; t++) {
+      size_t k = s->by_user[t];
+      mf_entry e = {.user = u / w->nworkers, .slot = slot_of[d->item[k]], .rating = d->rating[k]};
+      if (s->is_test[k]) {
+        m->in_test[e.slot] = 1;
+        m->test[m->ntest++] = e;
+      } else {
+        m->train[m->ntrain++] = e;
+      }
+    }
+  /* A fixed shuffled order: files are often sorted by user, which makes
+   * SGD drift along one user at a time. */
+  mf_rng r;
+  mf_rng_seed(&r, s->seed, ((uint64_t)0x4F44 << 32) | w->global_index);
+  for (size_t k = m->ntrain; k > 1; k--) {
+    size_t j = (size_t)mf_rng_below(&r, k);
+    mf_entry t = m->train[k - 1];
+    m->train[k - 1] = m->train[j];
+    m->train[j] = t;
+  }
+  double want = (double)s->opt.batch * (double)m->ntrain;
+  m->per_clock = (size_t)want;
+  if ((double)m->per_clock < want) m->per_clock++;
+  if (m->per_clock > m->ntrain) m->per_clock = m->ntrain;
+  return 0;
+}
+
+static int mf_worker_init(void *shared, ps_worker *w, void **wstate) {
+  mf_shared *s = shared;
+  *wstate = NULL;
+  if (w->nworkers == 0 || w->global_index >= w->nworkers) return ST_EINVAL;
+  mf_worker *m = calloc(1, sizeof *m);
+  uint32_t *slot_of = malloc(((size_t)s->data.nitems + 1) * sizeof *slot_of);
+  int rc = ST_ENOMEM;
+  if (!m || !slot_of) goto done;
+  m->rank = s->opt.rank;
+  m->nusers = s->data.nusers > w->global_index
+                  ? (s->data.nusers - w->global_index + w->nworkers - 1) / w->nworkers
+                  : 0;
+  m->ufac = malloc(((size_t)m->nusers * m->rank + 1) * sizeof *m->ufac);
+  m->row = malloc(m->rank * sizeof *m->row);
+  if (!m->ufac || !m->row) goto done;
+  for (uint32_t lu = 0; lu < m->nusers; lu++)
+    mf_init_factor(s->seed, 'u', lu * w->nworkers + w->global_index, m->rank,
+                   m->ufac + (size_t)lu * m->rank);
+  if ((rc = collect_items(s, w, m, slot_of)) || (rc = collect_ratings(s, w, m, slot_of))) goto done;
+  *wstate = m;
+  m = NULL;
+  rc = 0;
+done:
+  free(slot_of);
+  mf_worker_free(shared, m);
+  return rc;
+}
+
+/* Refreshes the working copy of slot from the PS: init + table row. */
+static int read_item(ps_worker *w, mf_worker *m, uint32_t slot) {
+  int rc = ps_get(w, MF_ITEM_TABLE, m->items[slot], m->row);
+  if (rc) return rc < 0 ? rc : ST_ESTATE;
+  size_t off = (size_t)slot * m->rank;
+  for (uint32_t c = 0; c < m->rank; c++) m->vfac[off + c] = m->init[off + c] + m->row[c];
+  return 0;
+}
+
+static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
+  mf_shared *s = shared;
+  mf_worker *m = wstate;
+  uint32_t k = m->rank;
+  int rc;
+  if (clock == 0 && m->nslots && (rc = ps_prefetch(w, MF_ITEM_TABLE, m->items, m->nslots)) < 0)
+    return rc;
+  for (uint32_t j = 0; j < m->nslots; j++)
+    if ((rc = read_item(w, m, j))) return rc;
+
+  double train_sse = 0.0;
+  for (size_t t = 0; t < m->per_clock; t++) {
+    const mf_entry *e = &m->train[m->cursor];
+    if (++m->cursor == m->ntrain) m->cursor = 0;
+    size_t off = (size_t)e->slot * k;
+    float err = mf_sgd_update(m->ufac + (size_t)e->user * k, m->vfac + off, m->delta + off, k,
+                              e->rating, s->mu, s->opt.lr, s->opt.reg);
+    train_sse += (double)err * err;
+    m->touched[e->slot] = 1;
+  }
+  for (uint32_t j = 0; j < m->nslots; j++) {
+    if (!m->touched[j]) continue;
+    float *d = m->delta + (size_t)j * k;
+    if ((rc = ps_inc(w, MF_ITEM_TABLE, m->items[j], d)) < 0) return rc;
+    memset(d, 0, k * sizeof *d);
+    m->touched[j] = 0;
+  }
+  /* Flops: SGD is a dot product plus two axpy-like updates with their
+   * gradient terms (~6 per factor element); evaluation is one dot. */
+  ps_charge(w, (double)m->per_clock * k * 6.0 + (double)m->ntest * k * 2.0);
+
+  for (uint32_t j = 0; j < m->nslots; j++)
+    if (m->in_test[j] && (rc = read_item(w, m, j))) return rc;
+  double test_sse = 0.0;
+  for (size_t t = 0; t < m->ntest; t++) {
+    const mf_entry *e = &m->test[t];
+    float err = e->rating -
+                mf_predict(m->ufac + (size_t)e->user * k, m->vfac + (size_t)e->slot * k, k, s->mu);
+    test_sse += (double)err * err;
+  }
+  float row[APP_METRICS_WIDTH] = {(float)test_sse, (float)m->ntest, (float)train_sse,
+                                  (float)m->per_clock};
+  rc = ps_inc(w, APP_METRICS_TABLE, clock, row);
+  return rc < 0 ? rc : 0;
+}
+
+static double mf_objective(void *shared, const float *metrics_row) {
+  (void)shared;
+  return mf_rmse(metrics_row);
+}
+
+const app_ops mf_app = {
+    .name = "mf",
+    .summary =
+        "matrix factorization by SGD; user factors local, item factors in the PS; "
+        "RMSE on a held-out 10% of each user's ratings",
+    .load = mf_load,
+    .tables = mf_tables,
+    .worker_init = mf_worker_init,
+    .step = mf_step,
+    .worker_free = mf_worker_free,
+    .objective = mf_objective,
+    .objective_name = "rmse",
+    .free = mf_free,
+};

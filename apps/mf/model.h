@@ -1,0 +1,50 @@
+/* model.h: the arithmetic of matrix factorization, free of the PS, so it
+ * can be tested on its own: options, deterministic initial factors, the SGD
+ * step for one rating, and the RMSE objective of a metrics row. The
+ * predicted rating is mu + u . v, mu being the global mean of the training
+ * ratings. Nothing here allocates. */
+#ifndef MF_MODEL_H
+#define MF_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mf_options {
+  uint32_t rank; /* factor length, 1..1024 */
+  float lr;      /* SGD step size, > 0 */
+  float reg;     /* L2 weight on both factors, >= 0 */
+  float batch;   /* share of a worker's training ratings per clock, (0, 1] */
+} mf_options;
+
+/* rank=16, lr=0.01, reg=0.05, batch=1.0 */
+mf_options mf_options_defaults(void);
+
+/* Parses "key=value,key=value" (keys rank, lr, reg, batch; text borrowed,
+ * NULL or "" means all defaults) over the defaults into *out. Unknown keys,
+ * repeated keys, bad numbers or values out of range give ST_EPARSE and a
+ * message in err[errlen]. */
+int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen);
+
+/* Deterministic small initial factor out[rank] for user or item `index`
+ * (kind 'u' or 'i'), uniform in (-0.1, 0.1), from the run seed: every
+ * worker computes the same item init without talking. */
+void mf_init_factor(uint64_t seed, char kind, uint32_t index, uint32_t rank, float *out);
+
+/* One SGD step on rating r of user factor u[rank] and item factor v[rank]:
+ *   e  = r - (mu + u . v)
+ *   gu = e * v - reg * u        gv = e * u - reg * v   (both from old u, v)
+ *   u += lr * gu;  v += lr * gv;  dv += lr * gv
+ * dv accumulates the item's delta for the PS (may be NULL); v is the
+ * worker's working copy. All arrays borrowed. Returns e (the error before
+ * the step). */
+float mf_sgd_update(float *u, float *v, float *dv, uint32_t rank, float r, float mu, float lr,
+                    float reg);
+
+/* Prediction mu + u . v. */
+float mf_predict(const float *u, const float *v, uint32_t rank, float mu);
+
+/* RMSE of a summed metrics row {test_sse, test_count, train_sse,
+ * train_count}: sqrt(row[0] / row[1]); NAN when the row counts nothing. */
+double mf_rmse(const float *row);
+
+#endif
