@@ -15,6 +15,9 @@ typedef struct st_config {
   uint32_t server_base;
   uint32_t staleness; /* ST_STALENESS_INF for asynchronous */
   uint8_t push;       /* servers push changed rows when the min clock advances */
+  uint8_t ordered;    /* servers apply a clock's updates only once every client
+                         has sent them, in client order: sums then do not depend
+                         on arrival order (same result on every backend) */
   size_t max_frame;   /* 0: WIRE_MAX_FRAME */
 } st_config;
 

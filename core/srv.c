@@ -24,6 +24,19 @@ typedef struct srv_parked {
   uint64_t *keys; /* owned */
 } srv_parked;
 
+/* An update frame held back in ordered mode until the shard clock reaches
+ * its epoch (the clock its client reports at the end of it). */
+typedef struct srv_heldframe {
+  wire_msg msg; /* rows point into bytes */
+  uint8_t *bytes; /* owned copy of the row records */
+  st_clock_t epoch;
+} srv_heldframe;
+
+typedef struct srv_fifo {
+  srv_heldframe *q;
+  size_t head, n, cap;
+} srv_fifo;
+
 /* Rows one client holds, for push rounds. */
 typedef struct srv_held {
   srv_row **rows;
@@ -37,7 +50,9 @@ struct srv_shard {
   const st_backend *be;
   hmap rows; /* tbl_key -> srv_row*, owned */
   st_clock_t *client_clock;
-  uint32_t *last_seq; /* last frame sequence applied, per client */
+  uint32_t *last_seq;    /* last frame sequence received, per client */
+  uint32_t *applied_seq; /* last frame whose updates are in the values */
+  srv_fifo *waiting;     /* ordered mode: update frames held, per client */
   st_clock_t min_clock;
   uint32_t at_min; /* clients whose clock equals min_clock */
   srv_parked *parked;
@@ -61,8 +76,11 @@ srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shar
   s->be = be;
   s->client_clock = calloc(cfg->nclients, sizeof *s->client_clock);
   s->last_seq = calloc(cfg->nclients, sizeof *s->last_seq);
+  s->applied_seq = calloc(cfg->nclients, sizeof *s->applied_seq);
   if (cfg->push) s->held = calloc(cfg->nclients, sizeof *s->held);
-  if (!s->client_clock || !s->last_seq || (cfg->push && !s->held)) {
+  if (cfg->ordered) s->waiting = calloc(cfg->nclients, sizeof *s->waiting);
+  if (!s->client_clock || !s->last_seq || !s->applied_seq || (cfg->push && !s->held) ||
+      (cfg->ordered && !s->waiting)) {
     srv_destroy(s);
     return NULL;
   }
@@ -88,6 +106,14 @@ void srv_destroy(srv_shard *s) {
   free(s->dirty);
   free(s->client_clock);
   free(s->last_seq);
+  free(s->applied_seq);
+  if (s->waiting)
+    for (uint32_t c = 0; c < s->cfg.nclients; c++) {
+      srv_fifo *f = &s->waiting[c];
+      for (size_t i = f->head; i < f->n; i++) free(f->q[i].bytes);
+      free(f->q);
+    }
+  free(s->waiting);
   wire_buf_free(&s->out);
   free(s);
 }
@@ -198,7 +224,7 @@ static int srv_begin(srv_shard *s, uint32_t client, uint16_t flags, uint32_t seq
                    .dst = cfg_client_node(&s->cfg, client),
                    .clock = s->min_clock,
                    .seq = seq,
-                   .ack = s->last_seq[client]};
+                   .ack = s->applied_seq[client]};
   return wire_begin(&s->out, &h, s->cfg.max_frame);
 }
 
@@ -296,10 +322,47 @@ static int srv_push_round(srv_shard *s) {
   return rc;
 }
 
-/* The shard clock moved: answer the reads it now allows, then push. */
-static int srv_clock_advanced(srv_shard *s) {
-  size_t kept = 0;
+/* Keeps a validated update frame until the shard clock reaches epoch. */
+static int srv_hold(srv_shard *s, uint32_t client, const wire_msg *m, st_clock_t epoch) {
+  srv_fifo *f = &s->waiting[client];
+  if (vec_reserve(&f->q, &f->cap, f->n + 1, sizeof *f->q)) return ST_ENOMEM;
+  uint8_t *copy = malloc(m->rows_len ? m->rows_len : 1);
+  if (!copy) return ST_ENOMEM;
+  memcpy(copy, m->rows, m->rows_len);
+  srv_heldframe *h = &f->q[f->n++];
+  h->msg = *m;
+  h->msg.rows = copy;
+  h->bytes = copy;
+  h->epoch = epoch;
+  return 0;
+}
+
+/* Ordered mode: applies the held frames of epochs up to the shard clock,
+ * epoch by epoch and client by client, so the sums are the same whatever
+ * order the frames arrived in. */
+static int srv_apply_held(srv_shard *s, st_clock_t from) {
   int rc = 0;
+  for (st_clock_t e = from; e <= s->min_clock && e != 0; e++) {
+    for (uint32_t c = 0; c < s->cfg.nclients; c++) {
+      srv_fifo *f = &s->waiting[c];
+      while (f->head < f->n && f->q[f->head].epoch == e) {
+        srv_heldframe *h = &f->q[f->head++];
+        int r = srv_apply(s, &h->msg);
+        if (!rc) rc = r;
+        s->applied_seq[c] = h->msg.hdr.seq;
+        free(h->bytes);
+      }
+      if (f->head == f->n) f->head = f->n = 0;
+    }
+    if (e == UINT32_MAX) break;
+  }
+  return rc;
+}
+
+/* The shard clock moved: answer the reads it now allows, then push. */
+static int srv_clock_advanced(srv_shard *s, st_clock_t old_min) {
+  size_t kept = 0;
+  int rc = s->cfg.ordered ? srv_apply_held(s, old_min + 1) : 0;
   for (size_t i = 0; i < s->nparked; i++) {
     srv_parked *p = &s->parked[i];
     if (!rc && p->need <= s->min_clock) {
@@ -329,9 +392,10 @@ static int srv_on_clock(srv_shard *s, uint32_t client, st_clock_t clock) {
     }
     if (s->client_clock[c] == mn) cnt++;
   }
+  st_clock_t old_min = s->min_clock;
   s->min_clock = mn;
   s->at_min = cnt;
-  return srv_clock_advanced(s);
+  return srv_clock_advanced(s, old_min);
 }
 
 int srv_on_message(srv_shard *s, const wire_msg *m) {
@@ -354,15 +418,24 @@ int srv_on_message(srv_shard *s, const wire_msg *m) {
     if ((rc = srv_check_rows(s, m, 1))) return rc;
     if (m->hdr.type == WIRE_CLOCK && m->hdr.clock <= s->client_clock[client]) return ST_ESTATE;
     s->last_seq[client] = m->hdr.seq;
-    if ((rc = srv_apply(s, m))) return rc;
+    if (s->cfg.ordered) {
+      /* An early update belongs to the clock its client reports next. */
+      st_clock_t epoch = m->hdr.type == WIRE_CLOCK ? m->hdr.clock : s->client_clock[client] + 1;
+      if ((rc = srv_hold(s, client, m, epoch))) return rc;
+    } else {
+      if ((rc = srv_apply(s, m))) return rc;
+      s->applied_seq[client] = m->hdr.seq;
+    }
     if (m->hdr.type == WIRE_UPDATE) return 0;
-    /* Acknowledge deltas so the client can forget the copies it keeps for
-     * read-my-writes, then advance. */
+    if ((rc = srv_on_clock(s, client, m->hdr.clock))) return rc;
+    /* Acknowledge applied deltas so the client can forget the copies it
+     * keeps for read-my-writes. */
     if (m->nrows && ((rc = srv_begin(s, client, 0, 0)) || (rc = srv_send_out(s, client)))) return rc;
-    return srv_on_clock(s, client, m->hdr.clock);
+    return 0;
   case WIRE_READ:
     if ((rc = srv_check_rows(s, m, 0))) return rc;
     s->last_seq[client] = m->hdr.seq;
+    if (!s->cfg.ordered) s->applied_seq[client] = m->hdr.seq;
     return srv_on_read(s, client, m);
   default:
     return ST_ETYPE;

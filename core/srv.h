@@ -3,7 +3,9 @@
  * (the shard's clock), read requests parked until the shard's clock is high
  * enough, and, in push mode, which clients hold which rows. Applies each
  * client frame exactly once: frames carry per-channel sequence numbers and a
- * repeated or old one is dropped. */
+ * repeated or old one is dropped. In ordered mode it also holds the update
+ * frames of clients ahead of the shard clock and applies them, in client
+ * order, when the shard clock passes them. */
 #ifndef SRV_H
 #define SRV_H
 

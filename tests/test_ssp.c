@@ -41,7 +41,7 @@ typedef struct tworker {
 typedef struct scenario {
   uint32_t nclients, wpc, nservers, server_base, clocks;
   uint32_t staleness;
-  uint8_t push;
+  uint8_t push, ordered;
   uint32_t rows[NTABLES];
   int stuck_client; /* client whose workers never clock, or -1 */
   size_t max_frame;  /* 0: the default */
@@ -186,6 +186,7 @@ static void run_init(run *r, const scenario *sc, uint64_t seed) {
                    .server_base = sc->server_base,
                    .staleness = sc->staleness,
                    .push = sc->push,
+                   .ordered = sc->ordered,
                    .max_frame = sc->max_frame};
   mem_opts mo = {.seed = seed, .max_delay = 1 + (uint32_t)(seed % 7), .dup_client_pct = 2.0};
   r->w = mem_create(&cfg, &r->tables, &mo);
@@ -272,6 +273,7 @@ static scenario random_scenario(uint64_t seed) {
   sc.server_base = NEXT(2) ? 0 : sc.nclients; /* colocated or dedicated shards */
   sc.staleness = bounds[NEXT(4)];
   sc.push = (uint8_t)NEXT(2);
+  sc.ordered = (uint8_t)NEXT(2);
   sc.clocks = 1 + NEXT(7);
   sc.rows[0] = 1 + NEXT(MAXROWS);
   sc.rows[1] = 1 + NEXT(MAXROWS);
@@ -293,9 +295,9 @@ static void run_many(uint64_t first, uint64_t last, size_t max_frame) {
     int blocked = run_schedule(r);
     if (blocked == 0) check_totals(r);
     ck_assert_msg(blocked == 0 && !r->err[0],
-                  "seed %llu (clients %u x %u workers, %u shards at %u, s=%u, push=%u, %u clocks): %s%s",
+                  "seed %llu (clients %u x %u workers, %u shards at %u, s=%u, push=%u, ordered=%u, %u clocks): %s%s",
                   (unsigned long long)seed, sc.nclients, sc.wpc, sc.nservers, sc.server_base, sc.staleness,
-                  sc.push, sc.clocks, r->err, blocked > 0 ? "workers left blocked" : "");
+                  sc.push, sc.ordered, sc.clocks, r->err, blocked > 0 ? "workers left blocked" : "");
     ck_assert_int_eq(mem_error(r->w), 0);
     reads += r->reads_checked;
     frames += mem_frames_sent(r->w);
