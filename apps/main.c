@@ -1,19 +1,45 @@
-/* main.c: the stale program: one binary, one subcommand per job. */
+/* main.c: the stale program: one binary, one subcommand per job. Each
+ * subcommand's function gets argv starting at its own name and returns the
+ * exit status; only this file exits. */
 #include <stdio.h>
 #include <string.h>
 
+#include "../real/rt.h"
+#include "../sim/sim.h"
+#include "mf/gen.h"
+
+typedef struct stale_cmd {
+  const char *name;
+  int (*main)(int argc, char **argv);
+  const char *summary;
+} stale_cmd;
+
+static const stale_cmd stale_cmds[] = {
+    {"sim", sim_main, "simulate a cluster with SimGrid (sweeps, platforms, stragglers)"},
+    {"run", rt_run_main, "run one node of a real cluster over TCP"},
+    {"launch", rt_launch_main, "start a real cluster: N local processes, or a hostfile over ssh"},
+    {"calibrate", sim_calibrate_main, "measure this machine's flop rate for --host-speed"},
+    {"gen-ratings", mf_gen_main, "write a seeded synthetic ratings set (user item rating)"},
+};
+#define STALE_NCMDS (sizeof stale_cmds / sizeof stale_cmds[0])
+
 static void usage(FILE *f) {
-  fprintf(f, "usage: stale <command> [options]\n"
-             "commands:\n"
-             "  help        this text\n"
-             "Run 'stale <command> --help' for a command's options.\n");
+  fprintf(f, "usage: stale <command> [options]\n\ncommands:\n");
+  for (size_t i = 0; i < STALE_NCMDS; i++) fprintf(f, "  %-12s %s\n", stale_cmds[i].name, stale_cmds[i].summary);
+  fprintf(f, "\nRun 'stale <command> --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    usage(stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
   }
+  if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < STALE_NCMDS; i++)
+    if (!strcmp(argv[1], stale_cmds[i].name)) return stale_cmds[i].main(argc - 1, argv + 1);
   fprintf(stderr, "stale: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return 2;

@@ -450,10 +450,12 @@ START_TEST(test_options) {
   char err[256];
   ck_assert_int_eq(mf_options_parse(NULL, &o, err, sizeof err), 0);
   ck_assert_uint_eq(o.rank, 16);
-  ck_assert_float_eq(o.lr, 0.01f);
+  ck_assert_float_eq(o.lr, 0.2f);
   ck_assert_float_eq(o.reg, 0.05f);
   ck_assert_float_eq(o.batch, 1.0f);
-  ck_assert_int_eq(mf_options_parse("rank=8,lr=0.02,reg=0,batch=0.25", &o, err, sizeof err), 0);
+  ck_assert_uint_eq(o.avg, 1);
+  ck_assert_int_eq(mf_options_parse("rank=8,lr=0.02,reg=0,batch=0.25,avg=0", &o, err, sizeof err), 0);
+  ck_assert_uint_eq(o.avg, 0);
   ck_assert_uint_eq(o.rank, 8);
   ck_assert_float_eq(o.lr, 0.02f);
   ck_assert_float_eq(o.reg, 0.0f);
@@ -467,6 +469,7 @@ START_TEST(test_options) {
       {"lr=-1", "'lr'"},
       {"lr=abc", "bad value 'abc'"},
       {"batch=1.5", "'batch'"},
+      {"avg=2", "'avg'"},
       {"reg=-0.1", "'reg'"},
       {"rank=8,rank=9", "given twice"},
       {"rank", "not key=value"},

@@ -38,6 +38,11 @@ typedef struct mf_shared {
    * workers in one process, scanning all ratings per worker would not do. */
   size_t *user_start; /* nusers + 1 offsets into by_user */
   size_t *by_user;    /* data.n rating indices */
+  /* Per item, the factor its pushed delta is scaled by: 1 / (workers with
+   * training ratings of it) when averaging. Summing the deltas of hundreds
+   * of workers that each took SGD steps on a popular item overshoots and
+   * diverges; averaging them is parameter averaging per item. */
+  float *item_scale;
 } mf_shared;
 
 /* One rating as a worker sees it: local user index, item slot, value. */
@@ -70,6 +75,7 @@ static void mf_free(void *shared) {
   free(s->is_test);
   free(s->user_start);
   free(s->by_user);
+  free(s->item_scale);
   free(s);
 }
 
@@ -85,6 +91,34 @@ static int group_by_user(mf_shared *s) {
   for (uint32_t u = d->nusers; u > 0; u--) s->user_start[u] = s->user_start[u - 1];
   s->user_start[0] = 0;
   return 0;
+}
+
+/* Fills s->item_scale (see mf_shared). Workers are visited one at a time,
+ * so "last worker seen" counts each (item, worker) pair once. */
+static int item_scales(mf_shared *s, uint32_t nworkers) {
+  const mf_ratings *d = &s->data;
+  s->item_scale = malloc(((size_t)d->nitems + 1) * sizeof *s->item_scale);
+  uint32_t *count = calloc((size_t)d->nitems + 1, sizeof *count);
+  uint32_t *last = malloc(((size_t)d->nitems + 1) * sizeof *last);
+  int rc = ST_ENOMEM;
+  if (!s->item_scale || !count || !last) goto out;
+  memset(last, 0xff, ((size_t)d->nitems + 1) * sizeof *last);
+  for (uint32_t w = 0; w < nworkers; w++)
+    for (uint32_t u = w; u < d->nusers; u += nworkers)
+      for (size_t k = s->user_start[u]; k < s->user_start[u + 1]; k++) {
+        size_t r = s->by_user[k];
+        uint32_t item = d->item[r];
+        if (s->is_test[r] || last[item] == w) continue;
+        last[item] = w;
+        count[item]++;
+      }
+  for (uint32_t j = 0; j < d->nitems; j++)
+    s->item_scale[j] = (s->opt.avg && count[j] > 1) ? 1.0f / (float)count[j] : 1.0f;
+  rc = 0;
+out:
+  free(count);
+  free(last);
+  return rc;
 }
 
 static int mf_load(const app_params *p, void **shared, char *err, size_t errlen) {
@@ -115,6 +149,7 @@ static int mf_load(const app_params *p, void **shared, char *err, size_t errlen)
     }
   s->mu = (float)(sum / (double)ntrain); /* ntrain > 0: every user keeps one */
   if ((rc = group_by_user(s))) goto fail;
+  if ((rc = item_scales(s, p->nworkers ? p->nworkers : 1))) goto fail;
   *shared = s;
   return 0;
 fail:
@@ -280,6 +315,8 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
   for (uint32_t j = 0; j < m->nslots; j++) {
     if (!m->touched[j]) continue;
     float *d = m->delta + (size_t)j * k;
+    float scale = s->item_scale[m->items[j]];
+    for (uint32_t c = 0; c < k; c++) d[c] *= scale;
     if ((rc = ps_inc(w, MF_ITEM_TABLE, m->items[j], d)) < 0) return rc;
     memset(d, 0, k * sizeof *d);
     m->touched[j] = 0;

@@ -12,7 +12,7 @@
 #include "rng.h"
 
 mf_options mf_options_defaults(void) {
-  mf_options o = {.rank = 16, .lr = 0.01f, .reg = 0.05f, .batch = 1.0f};
+  mf_options o = {.rank = 16, .lr = 0.2f, .reg = 0.05f, .batch = 1.0f, .avg = 1};
   return o;
 }
 
@@ -44,8 +44,8 @@ static int parse_number(const char *s, size_t len, double *out) {
 
 int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen) {
   mf_options o = mf_options_defaults();
-  static const char *const keys[] = {"rank", "lr", "reg", "batch"};
-  int seen[4] = {0};
+  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg"};
+  int seen[5] = {0};
   const char *p = text ? text : "";
   while (*p) {
     const char *end = strchr(p, ',');
@@ -56,10 +56,10 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
     const char *val = eq + 1;
     size_t vlen = len - klen - 1;
     int k = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
       if (strlen(keys[i]) == klen && memcmp(keys[i], p, klen) == 0) k = i;
     if (k < 0)
-      return opt_fail(err, errlen, "unknown key '%.*s' (known: rank, lr, reg, batch)", (int)klen,
+      return opt_fail(err, errlen, "unknown key '%.*s' (known: rank, lr, reg, batch, avg)", (int)klen,
                       p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     double v;
@@ -74,6 +74,8 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       want = "a number >= 0";
     else if (k == 3 && !(v > 0 && v <= 1))
       want = "a number in (0, 1]";
+    else if (k == 4 && v != 0 && v != 1)
+      want = "0 or 1";
     if (want)
       return opt_fail(err, errlen, "bad value '%.*s' for '%.*s': expected %s", (int)vlen, val,
                       (int)klen, p, want);
@@ -83,8 +85,10 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       o.lr = (float)v;
     else if (k == 2)
       o.reg = (float)v;
-    else
+    else if (k == 3)
       o.batch = (float)v;
+    else
+      o.avg = (uint8_t)v;
     if (!end) break;
     p = end + 1;
     if (!*p) return opt_fail(err, errlen, "trailing ','");

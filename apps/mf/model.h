@@ -14,12 +14,14 @@ typedef struct mf_options {
   float lr;      /* SGD step size, > 0 */
   float reg;     /* L2 weight on both factors, >= 0 */
   float batch;   /* share of a worker's training ratings per clock, (0, 1] */
+  uint8_t avg;   /* 1: an item's pushed delta is divided by the number of
+                    workers rating it (parameter averaging); 0: summed */
 } mf_options;
 
-/* rank=16, lr=0.01, reg=0.05, batch=1.0 */
+/* rank=16, lr=0.2, reg=0.05, batch=1.0, avg=1 (lr suits averaging) */
 mf_options mf_options_defaults(void);
 
-/* Parses "key=value,key=value" (keys rank, lr, reg, batch; text borrowed,
+/* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg; text borrowed,
  * NULL or "" means all defaults) over the defaults into *out. Unknown keys,
  * repeated keys, bad numbers or values out of range give ST_EPARSE and a
  * message in err[errlen]. */

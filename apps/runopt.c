@@ -1,0 +1,205 @@
+/* runopt.c: see runopt.h. */
+#include "runopt.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cfg.h"
+#include "../core/st.h"
+
+void runopt_defaults(runopt *o) {
+  memset(o, 0, sizeof *o);
+  o->staleness[0] = 1;
+  o->nstaleness = 1;
+  o->clocks = 20;
+  o->seed = 1;
+  o->workers_per_node = 1;
+  o->push = 1;
+  o->ordered = -1;
+}
+
+int runopt_take(int argc, char **argv, int *i, const char *name, const char **val, char *err,
+                size_t errlen) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0) return 0;
+  if (a[n] == '=') {
+    *val = a + n + 1;
+    *i += 1;
+    return 1;
+  }
+  if (a[n] != '\0') return 0;
+  if (*i + 1 >= argc) {
+    snprintf(err, errlen, "%s: missing value", name);
+    return ST_EPARSE;
+  }
+  *val = argv[*i + 1];
+  *i += 2;
+  return 1;
+}
+
+/* A successful value parse consumed the flag: 1; a failed one: its error. */
+static int consumed(int rc) { return rc ? rc : 1; }
+
+static int bad(char *err, size_t errlen, const char *flag, const char *s, const char *why) {
+  snprintf(err, errlen, "%s: bad value '%s' (%s)", flag, s, why);
+  return ST_EPARSE;
+}
+
+int runopt_u64(const char *flag, const char *s, uint64_t *out, char *err, size_t errlen) {
+  if (!*s || *s < '0' || *s > '9') return bad(err, errlen, flag, s, "expected a non-negative integer");
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end) return bad(err, errlen, flag, s, "expected a non-negative integer");
+  if (errno == ERANGE) return bad(err, errlen, flag, s, "too large");
+  *out = (uint64_t)v;
+  return 0;
+}
+
+int runopt_u32(const char *flag, const char *s, uint32_t min, uint32_t max, uint32_t *out,
+               char *err, size_t errlen) {
+  uint64_t v;
+  int rc = runopt_u64(flag, s, &v, err, errlen);
+  if (rc) return rc;
+  if (v < min || v > max) {
+    snprintf(err, errlen, "%s: bad value '%s' (must be in %u..%u)", flag, s, (unsigned)min,
+             (unsigned)max);
+    return ST_EPARSE;
+  }
+  *out = (uint32_t)v;
+  return 0;
+}
+
+int runopt_real(const char *flag, const char *s, double min, double max, double *out, char *err,
+                size_t errlen) {
+  if (!*s || strchr(" \t\n", *s)) return bad(err, errlen, flag, s, "expected a number");
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (*end || !isfinite(v)) return bad(err, errlen, flag, s, "expected a finite number");
+  if (errno == ERANGE) return bad(err, errlen, flag, s, "out of range");
+  if (v < min || v > max) {
+    snprintf(err, errlen, "%s: bad value '%s' (must be in %g..%g)", flag, s, min, max);
+    return ST_EPARSE;
+  }
+  *out = v;
+  return 0;
+}
+
+int runopt_staleness_list(const char *s, uint32_t *out, uint32_t max, uint32_t *n, char *err,
+                          size_t errlen) {
+  char item[32];
+  uint32_t k = 0;
+  const char *p = s;
+  for (;;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == 0 || len >= sizeof item)
+      return bad(err, errlen, "--staleness", s, "expected a comma list of numbers or inf");
+    memcpy(item, p, len);
+    item[len] = '\0';
+    if (k == max) return bad(err, errlen, "--staleness", s, "too many values");
+    /* "inf" or a decimal that leaves room for the inf sentinel. */
+    if (cfg_parse_staleness(item, &out[k]) != 0 ||
+        (strcmp(item, "inf") != 0 && out[k] == ST_STALENESS_INF))
+      return bad(err, errlen, "--staleness", s, "each value is a non-negative integer or inf");
+    k++;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  *n = k;
+  return 0;
+}
+
+int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t errlen) {
+  const char *a = argv[*i];
+  const char *v;
+  int rc;
+  if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    o->help = 1;
+    *i += 1;
+    return 1;
+  }
+  if (!strcmp(a, "--pull")) {
+    o->push = 0;
+    *i += 1;
+    return 1;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--app", &v, err, errlen)) != 0) {
+    if (rc > 0) o->app = v;
+    return rc;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--ordered", &v, err, errlen)) != 0) {
+    if (rc < 0) return rc;
+    if (!strcmp(v, "on"))
+      o->ordered = 1;
+    else if (!strcmp(v, "off"))
+      o->ordered = 0;
+    else if (!strcmp(v, "auto"))
+      o->ordered = -1;
+    else
+      return bad(err, errlen, "--ordered", v, "expected on, off or auto");
+    return 1;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--staleness", &v, err, errlen)) != 0)
+    return rc < 0 ? rc
+                  : consumed(runopt_staleness_list(v, o->staleness, RUNOPT_MAX_STALENESS, &o->nstaleness,
+                                           err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--clocks", &v, err, errlen)) != 0)
+    return rc < 0 ? rc : consumed(runopt_u32("--clocks", v, 1, 1000000, &o->clocks, err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--seed", &v, err, errlen)) != 0)
+    return rc < 0 ? rc : consumed(runopt_u64("--seed", v, &o->seed, err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--data", &v, err, errlen)) != 0) {
+    if (rc > 0) o->data = v;
+    return rc;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--app-options", &v, err, errlen)) != 0) {
+    if (rc > 0) o->app_options = v;
+    return rc;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--out", &v, err, errlen)) != 0) {
+    if (rc > 0) o->out = v;
+    return rc;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--workers-per-node", &v, err, errlen)) != 0)
+    return rc < 0 ? rc
+                  : consumed(runopt_u32("--workers-per-node", v, 1, 1024, &o->workers_per_node, err,
+                                errlen));
+  if ((rc = runopt_take(argc, argv, i, "--servers", &v, err, errlen)) != 0)
+    return rc < 0 ? rc : consumed(runopt_u32("--servers", v, 1, 1u << 24, &o->servers, err, errlen));
+  return 0;
+}
+
+int runopt_check(const runopt *o, char *err, size_t errlen) {
+  if (!o->app) {
+    snprintf(err, errlen, "--app is required (see --help)");
+    return ST_EPARSE;
+  }
+  return 0;
+}
+
+const char *runopt_help(void) {
+  return "  --app NAME              application to run (required), e.g. mf\n"
+         "  --staleness LIST        staleness bound(s): a number or inf; a comma list\n"
+         "                          runs a sweep, one run per value (default 1)\n"
+         "  --clocks N              clocks each worker runs (default 20)\n"
+         "  --seed N                random seed for data, platform and app (default 1)\n"
+         "  --data FILE             the app's data file (default: the app's own)\n"
+         "  --app-options K=V,...   app-specific options\n"
+         "  --out FILE.csv          write the CSV here (default: standard output)\n"
+         "  --workers-per-node N    worker threads/actors per node (default 1)\n"
+         "  --servers N             server shards, on nodes 0..N-1 (default nodes/16,\n"
+         "                          at least 1)\n"
+         "  --pull                  servers do not push fresh rows; clients ask\n"
+         "  --ordered on|off|auto   apply each clock's updates in client order, so sums\n"
+         "                          do not depend on timing (default auto: on for s=0)\n"
+         "  --help                  this text\n";
+}
+
+int runopt_ordered(const runopt *o, uint32_t staleness) {
+  return o->ordered < 0 ? staleness == 0 : o->ordered;
+}

@@ -1,0 +1,66 @@
+/* runopt.h: the command-line flags shared by `stale sim` and `stale run`,
+ * with strict number parsing. A runopt holds only values and pointers
+ * borrowed from argv (valid as long as argv is). Backend-only flags are
+ * parsed by the backend, which calls runopt_parse first for each argument.
+ * Errors are written into a caller buffer naming the flag and the value. */
+#ifndef RUNOPT_H
+#define RUNOPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RUNOPT_MAX_STALENESS 64
+
+typedef struct runopt {
+  const char *app; /* --app NAME (borrowed from argv) */
+  uint32_t staleness[RUNOPT_MAX_STALENESS]; /* --staleness 0,1,inf: one run each */
+  uint32_t nstaleness;
+  uint32_t clocks;           /* --clocks N (default 20) */
+  uint64_t seed;             /* --seed N (default 1) */
+  const char *data;          /* --data FILE or NULL */
+  const char *app_options;   /* --app-options k=v,... or NULL */
+  const char *out;           /* --out FILE.csv or NULL (stdout) */
+  uint32_t workers_per_node; /* --workers-per-node N (default 1) */
+  uint32_t servers;          /* --servers N; 0 = default (nodes/16, >= 1) */
+  uint8_t push;              /* 1 unless --pull */
+  int8_t ordered;            /* --ordered on|off|auto: -1 auto (on for s = 0) */
+  uint8_t help;              /* --help or -h seen */
+} runopt;
+
+/* Fills o with the defaults above (staleness list = {1}). */
+void runopt_defaults(runopt *o);
+
+/* Parses argv[*i] if it is a common flag ("--flag value" or "--flag=value"),
+ * advancing *i past what it consumed. Returns 1 if consumed, 0 if argv[*i] is
+ * not a common flag (nothing changed), or ST_EPARSE with a message in err. */
+int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t errlen);
+
+/* If argv[*i] is --name or --name=..., sets *val to its value (borrowed from
+ * argv), advances *i and returns 1; returns 0 if it is another flag, or
+ * ST_EPARSE when the value is missing. */
+int runopt_take(int argc, char **argv, int *i, const char *name, const char **val, char *err,
+                size_t errlen);
+
+/* Strict decimal parsers: the whole string must be a number in [min, max].
+ * Return 0 or ST_EPARSE with "--flag: bad value 'x' (...)" in err. */
+int runopt_u32(const char *flag, const char *s, uint32_t min, uint32_t max, uint32_t *out,
+               char *err, size_t errlen);
+int runopt_u64(const char *flag, const char *s, uint64_t *out, char *err, size_t errlen);
+int runopt_real(const char *flag, const char *s, double min, double max, double *out, char *err,
+                size_t errlen);
+/* Parses a comma list of staleness bounds (numbers or "inf"). */
+int runopt_staleness_list(const char *s, uint32_t *out, uint32_t max, uint32_t *n, char *err,
+                          size_t errlen);
+
+/* Whether a run with this staleness applies updates in client order
+ * (cfg.ordered): --ordered, or by default only for BSP, where it costs
+ * nothing and makes the result independent of message timing. */
+int runopt_ordered(const runopt *o, uint32_t staleness);
+
+/* Checks what every run needs (an app name). 0 or ST_EPARSE. */
+int runopt_check(const runopt *o, char *err, size_t errlen);
+
+/* Help text for the common flags (static). */
+const char *runopt_help(void);
+
+#endif

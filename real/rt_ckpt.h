@@ -1,0 +1,56 @@
+/* rt_ckpt.h: checkpoint files of the real runtime. A checkpoint of clock K
+ * is a directory DIR/ckpt-K holding one file per server shard (the shard's
+ * non-zero rows of every table, ending in a SHA-256 of the rest) and a
+ * COMPLETE file that rank 0 writes once every shard file is on disk; only
+ * checkpoints with COMPLETE are ever resumed from. Files are written to a
+ * temporary name, fsync'd and renamed, so a crash leaves either the old
+ * state or the new one. Owns nothing between calls. */
+#ifndef RT_CKPT_H
+#define RT_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "srv.h"
+#include "tbl.h"
+
+/* What a checkpoint must agree with to be resumed. Strings borrowed. */
+typedef struct rt_ckpt_meta {
+  const char *app;
+  uint64_t seed;
+  uint32_t nodes, servers, workers_per_node, clocks;
+} rt_ckpt_meta;
+
+/* Writes shard's rows (values read from s, borrowed) of every table in t.
+ * 0 or a negative error with a message naming the file in err. */
+int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nservers,
+                        const tbl_set *t, const srv_shard *s, char *err, size_t errlen);
+/* Marks checkpoint k complete (call after every shard file exists). */
+int rt_ckpt_mark_complete(const char *dir, uint32_t k, const rt_ckpt_meta *m, char *err,
+                          size_t errlen);
+/* Finds the highest complete checkpoint in dir and checks it against m.
+ * 0 with *k set, or a negative error with a message in err (none found,
+ * or made by a different configuration). */
+int rt_ckpt_latest(const char *dir, const rt_ckpt_meta *m, uint32_t *k, char *err,
+                   size_t errlen);
+
+/* One restored row: table, row and width values (copied by the reader). */
+typedef struct rt_ckpt_row {
+  uint32_t table, row;
+  float *v; /* [width of table], owned by the rt_ckpt_rows */
+} rt_ckpt_row;
+
+typedef struct rt_ckpt_rows {
+  rt_ckpt_row *rows;
+  uint32_t n;
+  float *values; /* backing store of every row's v */
+} rt_ckpt_rows;
+
+/* Reads shard's file of checkpoint k, checking its hash and every row
+ * against t and the shard assignment. Fills *out (free with
+ * rt_ckpt_rows_free). */
+int rt_ckpt_read_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nservers,
+                       const tbl_set *t, rt_ckpt_rows *out, char *err, size_t errlen);
+void rt_ckpt_rows_free(rt_ckpt_rows *r);
+
+#endif

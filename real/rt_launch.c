@@ -1,0 +1,347 @@
+/* rt_launch.c: `stale launch`, which starts every rank of a cluster and
+ * waits for them: --local N runs N processes of this same program on this
+ * machine (coordinator on 127.0.0.1, a fresh random secret unless
+ * STALE_SECRET is set); --hostfile FILE starts rank i over ssh on line i's
+ * host, passing the secret on ssh's standard input, never on a command line.
+ * Owns the child processes; their output goes to ours. If one rank fails
+ * the others are expected to stop by themselves (they lose a peer); any
+ * still running 15 s later are terminated. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "rt.h"
+#include "rt_opt.h"
+#include "runopt.h"
+#include "st.h"
+
+#define KILL_AFTER_MS 15000
+
+typedef struct child {
+  uv_process_t proc;
+  uv_pipe_t in; /* ssh: carries the secret */
+  uv_write_t wreq;
+  uv_buf_t wbuf;
+  int use_pipe, running;
+  int64_t status;
+  int signal;
+  struct launch *l;
+  uint32_t rank;
+} child;
+
+typedef struct launch {
+  uv_loop_t loop;
+  uv_timer_t killer;
+  int killer_open;
+  child *kids;
+  uint32_t n, running;
+  int failed;
+} launch;
+
+static void closed_noop(uv_handle_t *h) { (void)h; }
+
+static void on_kill_timer(uv_timer_t *t);
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
+  child *c = p->data;
+  launch *l = c->l;
+  c->status = status;
+  c->signal = sig;
+  c->running = 0;
+  l->running--;
+  if (status != 0 || sig != 0) {
+    if (sig)
+      fprintf(stderr, "stale launch: rank %u died of signal %d\n", c->rank, sig);
+    else
+      fprintf(stderr, "stale launch: rank %u exited with status %d\n", c->rank, (int)status);
+    if (!l->failed && l->running > 0)
+      uv_timer_start(&l->killer, on_kill_timer, KILL_AFTER_MS, 0);
+    l->failed = 1;
+  }
+  uv_close((uv_handle_t *)p, closed_noop);
+  if (c->use_pipe && !uv_is_closing((uv_handle_t *)&c->in))
+    uv_close((uv_handle_t *)&c->in, closed_noop);
+  if (l->running == 0 && l->killer_open) {
+    uv_close((uv_handle_t *)&l->killer, closed_noop);
+    l->killer_open = 0;
+  }
+}
+
+static void on_kill_timer(uv_timer_t *t) {
+  launch *l = t->data;
+  for (uint32_t i = 0; i < l->n; i++)
+    if (l->kids[i].running) {
+      fprintf(stderr, "stale launch: rank %u still running %d s after a failure: terminating\n",
+              i, KILL_AFTER_MS / 1000);
+      uv_process_kill(&l->kids[i].proc, SIGTERM);
+    }
+}
+
+static void wrote_secret(uv_write_t *w, int status) {
+  child *c = w->data;
+  (void)status;
+  uv_close((uv_handle_t *)&c->in, closed_noop);
+}
+
+/* Hex of 32 random bytes: a fresh secret for a local cluster. */
+static int fresh_secret(char out[65]) {
+  uint8_t b[32];
+  if (uv_random(NULL, NULL, b, sizeof b, 0, NULL) != 0)
+    return ST_EINVAL;
+  for (int i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", b[i]);
+  return 0;
+}
+
+static int free_port(uint16_t *port) {
+  uv_loop_t loop;
+  uv_tcp_t t;
+  struct sockaddr_in a;
+  uv_loop_init(&loop);
+  uv_tcp_init(&loop, &t);
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  int rc = uv_tcp_bind(&t, (struct sockaddr *)&a, 0);
+  int len = sizeof a;
+  if (rc == 0)
+    rc = uv_tcp_getsockname(&t, (struct sockaddr *)&a, &len);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  *port = ntohs(a.sin_port);
+  return rc;
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: stale launch (--local N | --hostfile FILE) [--remote-exe PATH]\n"
+             "                    [--ssh CMD] [stale run options...]\n"
+             "Starts every rank of a cluster and waits for them; exits non-zero if any\n"
+             "rank fails. --local N: N processes on this machine, coordinator on 127.0.0.1,\n"
+             "a fresh secret unless STALE_SECRET is set. --hostfile FILE: rank i runs on\n"
+             "line i's host over ssh (FILE must be at the same path there; the program at\n"
+             "--remote-exe, default this program's path); the secret (STALE_SECRET or\n"
+             "--secret-file) is written to ssh's standard input.\n"
+             "The remaining options are passed to every `stale run`.\n");
+}
+
+int rt_launch_main(int argc, char **argv) {
+  uint32_t local = 0;
+  const char *hostfile = NULL, *remote_exe = NULL, *ssh = "ssh", *secret_file = NULL, *v;
+  char err[512];
+  char **pass = calloc((size_t)argc + 1, sizeof *pass);
+  int npass = 0;
+  if (!pass)
+    return 1;
+  for (int i = 1; i < argc;) {
+    int rc;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      free(pass);
+      return 0;
+    }
+    if ((rc = runopt_take(argc, argv, &i, "--local", &v, err, sizeof err)) != 0) {
+      if (rc < 0 || runopt_u32("--local", v, 1, 4096, &local, err, sizeof err) != 0)
+        goto bad;
+      continue;
+    }
+    if ((rc = runopt_take(argc, argv, &i, "--hostfile", &v, err, sizeof err)) != 0) {
+      if (rc < 0)
+        goto bad;
+      hostfile = v;
+      continue;
+    }
+    if ((rc = runopt_take(argc, argv, &i, "--remote-exe", &v, err, sizeof err)) != 0) {
+      if (rc < 0)
+        goto bad;
+      remote_exe = v;
+      continue;
+    }
+    if ((rc = runopt_take(argc, argv, &i, "--ssh", &v, err, sizeof err)) != 0) {
+      if (rc < 0)
+        goto bad;
+      ssh = v;
+      continue;
+    }
+    if ((rc = runopt_take(argc, argv, &i, "--secret-file", &v, err, sizeof err)) != 0) {
+      if (rc < 0)
+        goto bad;
+      secret_file = v;
+      continue;
+    }
+    if (!strcmp(argv[i], "--rank") || !strcmp(argv[i], "--world-size") ||
+        !strcmp(argv[i], "--coordinator")) {
+      snprintf(err, sizeof err, "%s: the launcher sets this itself", argv[i]);
+      goto bad;
+    }
+    pass[npass++] = argv[i++];
+  }
+  if (!!local == !!hostfile) {
+    snprintf(err, sizeof err, "give exactly one of --local N and --hostfile FILE");
+    goto bad;
+  }
+  char exe[4096];
+  size_t exelen = sizeof exe;
+  if (uv_exepath(exe, &exelen) != 0) {
+    snprintf(err, sizeof err, "cannot find this program's path");
+    goto bad;
+  }
+  /* The secret every rank gets. */
+  char secret_hex[65];
+  uint8_t *secret = NULL;
+  size_t secret_len = 0;
+  if (secret_file) {
+    if (rt_secret_read(secret_file, &secret, &secret_len, err, sizeof err) != 0)
+      goto bad;
+  } else if (getenv("STALE_SECRET") && *getenv("STALE_SECRET")) {
+    secret_len = strlen(getenv("STALE_SECRET"));
+    secret = (uint8_t *)strdup(getenv("STALE_SECRET"));
+  } else if (hostfile) {
+    snprintf(err, sizeof err, "a hostfile cluster needs STALE_SECRET or --secret-file");
+    goto bad;
+  } else {
+    if (fresh_secret(secret_hex) != 0) {
+      snprintf(err, sizeof err, "cannot generate a secret");
+      goto bad;
+    }
+    secret = (uint8_t *)strdup(secret_hex);
+    secret_len = 64;
+  }
+  if (!secret) {
+    snprintf(err, sizeof err, "out of memory");
+    goto bad;
+  }
+  rt_addr *hosts = NULL;
+  uint32_t n = local;
+  if (hostfile && rt_hostfile_read(hostfile, &hosts, &n, err, sizeof err) != 0) {
+    free(secret);
+    goto bad;
+  }
+  char coord[64] = "";
+  if (local) {
+    uint16_t port;
+    if (free_port(&port) != 0) {
+      snprintf(err, sizeof err, "cannot find a free port on 127.0.0.1");
+      free(secret);
+      goto bad;
+    }
+    snprintf(coord, sizeof coord, "127.0.0.1:%u", port);
+  }
+  /* The secret reaches local children through their environment only. */
+  if (local) {
+    char *val = malloc(secret_len + 1);
+    if (!val || memchr(secret, '\0', secret_len)) {
+      snprintf(err, sizeof err, "the secret cannot be passed in the environment");
+      free(val);
+      free(secret);
+      goto bad;
+    }
+    memcpy(val, secret, secret_len);
+    val[secret_len] = '\0';
+    setenv("STALE_SECRET", val, 1);
+    free(val);
+  }
+
+  launch l;
+  memset(&l, 0, sizeof l);
+  uv_loop_init(&l.loop);
+  uv_timer_init(&l.loop, &l.killer);
+  l.killer.data = &l;
+  l.killer_open = 1;
+  l.n = n;
+  l.kids = calloc(n, sizeof *l.kids);
+  int start_failed = 0;
+  for (uint32_t r = 0; r < n && !start_failed; r++) {
+    child *c = &l.kids[r];
+    c->l = &l;
+    c->rank = r;
+    char rank_s[16], size_s[16];
+    snprintf(rank_s, sizeof rank_s, "%u", r);
+    snprintf(size_s, sizeof size_s, "%u", n);
+    char **args = calloc((size_t)npass + 16, sizeof *args);
+    int k = 0;
+    if (local) {
+      args[k++] = exe;
+      args[k++] = "run";
+      args[k++] = "--rank";
+      args[k++] = rank_s;
+      args[k++] = "--world-size";
+      args[k++] = size_s;
+      args[k++] = "--coordinator";
+      args[k++] = coord;
+    } else {
+      args[k++] = (char *)ssh;
+      args[k++] = hosts[r].host;
+      args[k++] = (char *)(remote_exe ? remote_exe : exe);
+      args[k++] = "run";
+      args[k++] = "--rank";
+      args[k++] = rank_s;
+      args[k++] = "--hostfile";
+      args[k++] = (char *)hostfile;
+      args[k++] = "--secret-file";
+      args[k++] = "-";
+    }
+    for (int j = 0; j < npass; j++)
+      args[k++] = pass[j];
+    args[k] = NULL;
+    uv_stdio_container_t io[3];
+    io[0].flags = UV_IGNORE;
+    if (!local) {
+      uv_pipe_init(&l.loop, &c->in, 0);
+      c->use_pipe = 1;
+      io[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+      io[0].data.stream = (uv_stream_t *)&c->in;
+    }
+    io[1].flags = UV_INHERIT_FD;
+    io[1].data.fd = 1;
+    io[2].flags = UV_INHERIT_FD;
+    io[2].data.fd = 2;
+    uv_process_options_t po;
+    memset(&po, 0, sizeof po);
+    po.file = args[0];
+    po.args = args;
+    po.exit_cb = on_exit_cb;
+    po.stdio = io;
+    po.stdio_count = 3;
+    c->proc.data = c;
+    int rc = uv_spawn(&l.loop, &c->proc, &po);
+    free(args);
+    if (rc != 0) {
+      fprintf(stderr, "stale launch: cannot start rank %u: %s\n", r, uv_strerror(rc));
+      if (c->use_pipe)
+        uv_close((uv_handle_t *)&c->in, closed_noop);
+      start_failed = 1;
+      break;
+    }
+    c->running = 1;
+    l.running++;
+    if (c->use_pipe) {
+      c->wbuf = uv_buf_init((char *)secret, (unsigned)secret_len);
+      c->wreq.data = c;
+      uv_write(&c->wreq, (uv_stream_t *)&c->in, &c->wbuf, 1, wrote_secret);
+    }
+  }
+  if (start_failed) {
+    l.failed = 1;
+    for (uint32_t i = 0; i < n; i++)
+      if (l.kids[i].running)
+        uv_process_kill(&l.kids[i].proc, SIGTERM);
+  }
+  if (l.running == 0 && l.killer_open) {
+    uv_close((uv_handle_t *)&l.killer, closed_noop);
+    l.killer_open = 0;
+  }
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&l.loop);
+  free(l.kids);
+  free(hosts);
+  memset(secret, 0, secret_len);
+  free(secret);
+  free(pass);
+  return l.failed ? 1 : 0;
+bad:
+  fprintf(stderr, "stale launch: %s\n", err);
+  free(pass);
+  return 2;
+}

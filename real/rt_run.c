@@ -1,0 +1,674 @@
+/* rt_run.c: `stale run`, one node of a real cluster. Owns the process's
+ * libuv loop (run on the calling thread, which becomes the loop thread), the
+ * transport, the backend, the node's core state and the worker threads that
+ * run the app. Rank 0 gathers the metrics rows and per-node statistics at
+ * the end and writes the CSV.
+ *
+ * End of a run: a node whose workers have finished, and whose server shard
+ * (if any) has seen every client's final clock, sends its shard's metrics
+ * rows and its statistics to rank 0 and says BYE; it keeps serving until
+ * every peer has said BYE. Losing a peer before its BYE ends the run on
+ * every node with a message naming it.
+ *
+ * Checkpoints: after every N clocks all workers wait at a barrier; once a
+ * node's shard has every client's updates up to it, the node writes the
+ * shard's rows and tells rank 0, which marks the checkpoint complete and
+ * releases everyone. Since nobody runs ahead, a checkpoint holds exactly
+ * the updates of the clocks before it. --resume puts them back through a
+ * restore clock (increments to zero tables) and one more barrier, then
+ * continues at the checkpoint's clock. Worker-local app state (MF's user
+ * factors) is not in the tables and restarts from its initial value. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "csv.h"
+#include "rt.h"
+#include "rt_be.h"
+#include "rt_ckpt.h"
+#include "rt_net.h"
+#include "rt_opt.h"
+
+#define CTRL_METRICS (RT_CTRL_USER + 1)
+#define CTRL_STATS (RT_CTRL_USER + 2)
+#define CTRL_BARRIER_DONE (RT_CTRL_USER + 3) /* node -> rank 0: u32 barrier reached */
+#define CTRL_BARRIER_GO (RT_CTRL_USER + 4)   /* rank 0 -> node: u32 barrier released */
+
+/* What one node measured at the end of each clock. */
+typedef struct clock_rec {
+  double time, bytes, blocked;
+} clock_rec;
+
+typedef struct rt_worker {
+  struct rt_run *run;
+  ps_worker w;
+  pthread_t thr;
+  int started;
+} rt_worker;
+
+typedef struct rt_run {
+  rt_opt o;
+  const app_ops *app;
+  void *shared;
+  st_config cfg;
+  tbl_set tables;
+  uv_loop_t loop;
+  rt_be be;
+  rt_net *net;
+  st_node *node;
+  rt_worker *workers;
+  uv_async_t progress; /* workers finished: check for the end */
+  int progress_open;
+  /* under be.mu */
+  uint32_t *finished; /* [clocks] local workers done with each clock */
+  clock_rec *rec;     /* [clocks] */
+  uint32_t workers_done;
+  int worker_error;
+  char worker_msg[300];
+  /* loop thread */
+  int sent_final, exit_code, ended;
+  double ready_at;
+  /* checkpoints and resume. A barrier is named by the app clock the
+   * workers are about to start; all ids are >= 1. */
+  uint32_t start;            /* first app clock this run executes */
+  uint32_t restore;          /* 1: a restore clock precedes `start` */
+  rt_ckpt_rows restore_rows; /* this node's shard rows to restore */
+  pthread_cond_t barrier_cond;
+  uint32_t at_barrier, barrier_id, go_barrier, reported; /* under be.mu */
+  uint32_t barrier_reports, report_id;                   /* rank 0, loop thread */
+  /* rank 0 */
+  float *metrics;       /* [clocks][APP_METRICS_WIDTH] */
+  uint8_t *have_metric; /* [clocks] */
+  clock_rec *agg;       /* [clocks]: max time, summed bytes and blocked */
+  uint32_t stats_from;
+} rt_run;
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t get32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+static void run_fail(rt_run *r, uint32_t peer, const char *msg) {
+  rt_net_fail(r->net, peer, msg);
+}
+
+/* The core clock at which app clock b starts. */
+static uint32_t core_clock_at(const rt_run *r, uint32_t b) { return b - r->start + r->restore; }
+
+/* Worker thread: waits at barrier b until rank 0 releases it. After a
+ * failure it never returns (the process is ending). */
+static void barrier_wait(rt_run *r, uint32_t b) {
+  pthread_mutex_lock(&r->be.mu);
+  r->barrier_id = b;
+  r->at_barrier++;
+  if (r->progress_open)
+    uv_async_send(&r->progress);
+  while (r->go_barrier < b || r->be.failed)
+    pthread_cond_wait(&r->barrier_cond, &r->be.mu);
+  pthread_mutex_unlock(&r->be.mu);
+}
+
+static void barrier_release(rt_run *r, uint32_t b) {
+  pthread_mutex_lock(&r->be.mu);
+  r->go_barrier = b;
+  r->at_barrier = 0;
+  pthread_cond_broadcast(&r->barrier_cond);
+  pthread_mutex_unlock(&r->be.mu);
+}
+
+static int is_checkpoint(const rt_run *r, uint32_t b) { return !(r->restore && b == r->start); }
+
+/* Rank 0: node reports it reached barrier b; the last report completes a
+ * checkpoint and releases everyone. */
+static int barrier_report(rt_run *r, uint32_t b) {
+  if (r->barrier_reports == 0)
+    r->report_id = b;
+  else if (b != r->report_id)
+    return ST_ESTATE;
+  if (++r->barrier_reports < r->cfg.nclients)
+    return 0;
+  r->barrier_reports = 0;
+  if (is_checkpoint(r, b)) {
+    char err[600];
+    rt_ckpt_meta m = {r->app->name, r->o.run.seed, r->cfg.nclients, r->cfg.nservers,
+                      r->cfg.workers_per_client, r->o.run.clocks};
+    if (rt_ckpt_mark_complete(r->o.ckpt_dir, b, &m, err, sizeof err) != 0) {
+      rt_net_fail(r->net, RT_NO_PEER, err);
+      return 0;
+    }
+    if (r->o.verbose)
+      fprintf(stderr, "stale: checkpoint of clock %u complete in %s\n", b, r->o.ckpt_dir);
+  }
+  uint8_t p[4];
+  memcpy(p, &b, 4);
+  for (uint32_t i = 1; i < r->cfg.nclients; i++) {
+    int rc = rt_net_send_ctrl(r->net, i, CTRL_BARRIER_GO, p, 4);
+    if (rc)
+      return rc;
+  }
+  barrier_release(r, b);
+  return 0;
+}
+
+/* Loop thread: once every local worker waits at the barrier and this
+ * node's shard has everyone's updates up to it, write the shard's
+ * checkpoint (if it is one) and report to rank 0. */
+static void maybe_barrier(rt_run *r) {
+  char err[600] = "";
+  int rc = 0, report = 0;
+  uint32_t b = 0;
+  pthread_mutex_lock(&r->be.mu);
+  if (r->at_barrier == r->cfg.workers_per_client && r->reported < r->barrier_id &&
+      (!r->node->server || srv_min_clock(r->node->server) >= core_clock_at(r, r->barrier_id))) {
+    b = r->barrier_id;
+    r->reported = b;
+    report = 1;
+    if (is_checkpoint(r, b) && r->node->server)
+      rc = rt_ckpt_write_shard(r->o.ckpt_dir, b, r->node->id - r->cfg.server_base,
+                               r->cfg.nservers, &r->tables, r->node->server, err, sizeof err);
+  }
+  pthread_mutex_unlock(&r->be.mu);
+  if (!report)
+    return;
+  if (rc != 0) {
+    rt_net_fail(r->net, RT_NO_PEER, err);
+    return;
+  }
+  if (r->node->id == 0) {
+    rc = barrier_report(r, b);
+  } else {
+    uint8_t p[4];
+    memcpy(p, &b, 4);
+    rc = rt_net_send_ctrl(r->net, 0, CTRL_BARRIER_DONE, p, 4);
+  }
+  if (rc != 0) {
+    snprintf(err, sizeof err, "barrier of clock %u: %s", b, st_strerror(rc));
+    rt_net_fail(r->net, RT_NO_PEER, err);
+  }
+}
+
+static void *worker_main(void *arg) {
+  rt_worker *rw = arg;
+  rt_run *r = rw->run;
+  void *ws = NULL;
+  int rc = r->app->worker_init(r->shared, &rw->w, &ws);
+  uint32_t c = r->start;
+  if (rc == 0 && r->restore) {
+    /* The restore clock: the checkpointed rows go back in as increments
+     * to zero tables, then everyone waits until every shard has them, so no
+     * read can miss them whatever the staleness. */
+    if (rw->w.id == 0)
+      for (uint32_t i = 0; rc == 0 && i < r->restore_rows.n; i++)
+        rc = ps_inc(&rw->w, r->restore_rows.rows[i].table, r->restore_rows.rows[i].row,
+                    r->restore_rows.rows[i].v);
+    if (rc == 0)
+      rc = ps_clock(&rw->w);
+    if (rc == 0)
+      barrier_wait(r, r->start);
+  }
+  for (; rc == 0 && c < r->o.run.clocks; c++) {
+    rc = r->app->step(r->shared, ws, &rw->w, c);
+    if (rc == 0)
+      rc = ps_clock(&rw->w);
+    if (rc != 0)
+      break;
+    pthread_mutex_lock(&r->be.mu);
+    if (++r->finished[c] == r->cfg.workers_per_client) {
+      r->rec[c].time = rt_be_now(&r->be) - r->ready_at;
+      r->rec[c].bytes = (double)rt_net_bytes_sent(r->net);
+      double blocked = 0;
+      for (uint32_t i = 0; i < r->be.nworkers; i++)
+        blocked += r->be.w[i].blocked;
+      r->rec[c].blocked = blocked;
+    }
+    pthread_mutex_unlock(&r->be.mu);
+    if (r->o.ckpt_every && (c + 1) % r->o.ckpt_every == 0 && c + 1 < r->o.run.clocks)
+      barrier_wait(r, c + 1);
+  }
+  if (ws || rc == 0)
+    r->app->worker_free(r->shared, ws);
+  pthread_mutex_lock(&r->be.mu);
+  r->workers_done++;
+  if (rc != 0 && !r->worker_error) {
+    r->worker_error = rc;
+    snprintf(r->worker_msg, sizeof r->worker_msg, "worker %u: clock %u of %s failed: %s",
+             rw->w.global_index, c, r->app->name, st_strerror(rc));
+  }
+  if (r->progress_open)
+    uv_async_send(&r->progress);
+  pthread_mutex_unlock(&r->be.mu);
+  return NULL;
+}
+
+/* Rank 0 records one node's shard metrics rows. */
+static int take_metrics(rt_run *r, const uint8_t *p, size_t len) {
+  if (len < 4)
+    return ST_EFRAME;
+  uint32_t n = get32(p);
+  size_t each = 4 + 4 * APP_METRICS_WIDTH;
+  if (len != 4 + (size_t)n * each)
+    return ST_EFRAME;
+  for (uint32_t k = 0; k < n; k++) {
+    const uint8_t *e = p + 4 + k * each;
+    uint32_t c = get32(e);
+    if (c >= r->o.run.clocks || r->have_metric[c])
+      return ST_EFRAME;
+    memcpy(&r->metrics[(size_t)c * APP_METRICS_WIDTH], e + 4, 4 * APP_METRICS_WIDTH);
+    r->have_metric[c] = 1;
+  }
+  return 0;
+}
+
+static int take_stats(rt_run *r, const uint8_t *p, size_t len) {
+  if (len != (size_t)r->o.run.clocks * sizeof(clock_rec))
+    return ST_EFRAME;
+  for (uint32_t c = 0; c < r->o.run.clocks; c++) {
+    clock_rec x;
+    memcpy(&x, p + c * sizeof x, sizeof x);
+    if (x.time > r->agg[c].time)
+      r->agg[c].time = x.time;
+    r->agg[c].bytes += x.bytes;
+    r->agg[c].blocked += x.blocked;
+  }
+  r->stats_from++;
+  return 0;
+}
+
+/* Loop thread, node lock NOT held. Sends this node's final report once its
+ * work and its shard are complete, then says BYE. */
+static void maybe_finish(rt_run *r) {
+  if (r->sent_final || r->ended)
+    return;
+  maybe_barrier(r);
+  if (r->ended)
+    return;
+  pthread_mutex_lock(&r->be.mu);
+  int done = r->workers_done == r->cfg.workers_per_client;
+  int err = r->worker_error;
+  char msg[300];
+  memcpy(msg, r->worker_msg, sizeof msg);
+  int final = done && !err &&
+              (!r->node->server ||
+               srv_min_clock(r->node->server) >= core_clock_at(r, r->o.run.clocks));
+  uint8_t *mp = NULL;
+  size_t mlen = 0;
+  int rc = 0;
+  if (final) {
+    uint32_t shard = r->node->server ? r->node->id - r->cfg.server_base : UINT32_MAX;
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < r->o.run.clocks; c++)
+      n += tbl_shard(APP_METRICS_TABLE, c, r->cfg.nservers) == shard;
+    size_t each = 4 + 4 * APP_METRICS_WIDTH;
+    mlen = 4 + (size_t)n * each;
+    mp = malloc(mlen);
+    if (!mp) {
+      rc = ST_ENOMEM;
+    } else {
+      put32(mp, n);
+      uint8_t *e = mp + 4;
+      for (uint32_t c = 0; c < r->o.run.clocks && rc == 0; c++) {
+        if (tbl_shard(APP_METRICS_TABLE, c, r->cfg.nservers) != shard)
+          continue;
+        float row[APP_METRICS_WIDTH];
+        rc = srv_read_row(r->node->server, APP_METRICS_TABLE, c, row);
+        put32(e, c);
+        memcpy(e + 4, row, sizeof row);
+        e += each;
+      }
+    }
+  }
+  pthread_mutex_unlock(&r->be.mu);
+  if (err) {
+    run_fail(r, RT_NO_PEER, msg);
+    return;
+  }
+  if (!final)
+    return;
+  r->sent_final = 1;
+  if (rc == 0) {
+    size_t slen = (size_t)r->o.run.clocks * sizeof(clock_rec);
+    if (r->node->id == 0) {
+      rc = take_metrics(r, mp, mlen);
+      if (rc == 0)
+        rc = take_stats(r, (const uint8_t *)r->rec, slen);
+    } else {
+      rc = rt_net_send_ctrl(r->net, 0, CTRL_METRICS, mp, mlen);
+      if (rc == 0)
+        rc = rt_net_send_ctrl(r->net, 0, CTRL_STATS, r->rec, slen);
+    }
+  }
+  free(mp);
+  if (rc != 0) {
+    char m[200];
+    snprintf(m, sizeof m, "cannot report the final metrics: %s", st_strerror(rc));
+    run_fail(r, RT_NO_PEER, m);
+    return;
+  }
+  rt_net_bye(r->net);
+}
+
+static void on_progress(uv_async_t *a) { maybe_finish(a->data); }
+
+static void h_frame(void *ud, uint32_t src, const uint8_t *f, size_t len) {
+  rt_run *r = ud;
+  pthread_mutex_lock(&r->be.mu);
+  int rc = node_on_frame(r->node, f, len);
+  pthread_mutex_unlock(&r->be.mu);
+  if (rc < 0) {
+    char m[200];
+    snprintf(m, sizeof m, "rank %u sent a frame the core rejected: %s", src, st_strerror(rc));
+    run_fail(r, src, m);
+    return;
+  }
+  maybe_finish(r);
+}
+
+static void h_ctrl(void *ud, uint32_t src, uint32_t type, const uint8_t *p, size_t len) {
+  rt_run *r = ud;
+  int rc = ST_ETYPE;
+  uint32_t b = 0;
+  if (len == 4)
+    memcpy(&b, p, 4);
+  if (r->node->id == 0 && type == CTRL_METRICS)
+    rc = take_metrics(r, p, len);
+  else if (r->node->id == 0 && type == CTRL_STATS)
+    rc = take_stats(r, p, len);
+  else if (r->node->id == 0 && type == CTRL_BARRIER_DONE && len == 4)
+    rc = barrier_report(r, b);
+  else if (src == 0 && type == CTRL_BARRIER_GO && len == 4) {
+    barrier_release(r, b);
+    rc = 0;
+  }
+  if (rc != 0) {
+    char m[200];
+    snprintf(m, sizeof m, "rank %u sent a bad report (type %u, %zu bytes): %s", src, type, len,
+             st_strerror(rc));
+    run_fail(r, src, m);
+  }
+}
+
+static void h_ready(void *ud) {
+  rt_run *r = ud;
+  r->ready_at = rt_be_now(&r->be);
+  if (r->o.verbose)
+    fprintf(stderr, "stale: rank %u: all %u peers connected\n", r->node->id, r->cfg.nclients - 1);
+  for (uint32_t i = 0; i < r->cfg.workers_per_client; i++) {
+    rt_worker *rw = &r->workers[i];
+    if (pthread_create(&rw->thr, NULL, worker_main, rw) != 0) {
+      run_fail(r, RT_NO_PEER, "cannot start a worker thread");
+      return;
+    }
+    rw->started = 1;
+  }
+}
+
+static void end_loop(rt_run *r) {
+  if (r->ended)
+    return;
+  r->ended = 1;
+  pthread_mutex_lock(&r->be.mu);
+  int open = r->progress_open;
+  r->progress_open = 0;
+  pthread_mutex_unlock(&r->be.mu);
+  if (open)
+    uv_close((uv_handle_t *)&r->progress, NULL);
+  rt_be_close(&r->be);
+  rt_net_shutdown(r->net);
+}
+
+static void h_fail(void *ud, uint32_t peer, const char *msg) {
+  rt_run *r = ud;
+  (void)peer;
+  fprintf(stderr, "stale: %s (this is rank %u)\n", msg, r->node->id);
+  r->exit_code = 1;
+  rt_be_fail(&r->be);
+  end_loop(r);
+}
+
+static void h_done(void *ud) {
+  rt_run *r = ud;
+  end_loop(r);
+}
+
+static void h_log(void *ud, const char *msg) {
+  rt_run *r = ud;
+  fprintf(stderr, "stale: rank %u: %s\n", r->node ? r->node->id : r->o.rank, msg);
+}
+
+static const char *const rt_columns[] = {
+    "run",      "app",   "metric", "nodes",     "workers_per_node", "servers", "staleness",
+    "push",     "clocks", "seed",  "backend",   "clock",            "time_s",  "objective",
+    "bytes_sent", "blocked_s"};
+#define RT_NCOLUMNS (sizeof rt_columns / sizeof rt_columns[0])
+
+/* Rank 0: one CSV row per clock, as `stale sim` writes them. */
+static int write_csv(rt_run *r) {
+  for (uint32_t c = 0; c < r->o.run.clocks; c++)
+    if (!r->have_metric[c]) {
+      fprintf(stderr, "stale: the metrics row of clock %u never arrived\n", c);
+      return 1;
+    }
+  if (r->stats_from != r->cfg.nclients) {
+    fprintf(stderr, "stale: statistics arrived from %u of %u nodes\n", r->stats_from,
+            r->cfg.nclients);
+    return 1;
+  }
+  FILE *f = stdout;
+  if (r->o.run.out && !(f = fopen(r->o.run.out, "w"))) {
+    fprintf(stderr, "stale: --out: %s: %s\n", r->o.run.out, strerror(errno));
+    return 1;
+  }
+  csv_writer w;
+  csv_init(&w, f);
+  int rc = csv_header(&w, rt_columns, RT_NCOLUMNS);
+  char stal[16];
+  if (r->cfg.staleness == ST_STALENESS_INF)
+    snprintf(stal, sizeof stal, "inf");
+  else
+    snprintf(stal, sizeof stal, "%u", r->cfg.staleness);
+  for (uint32_t c = 0; c < r->o.run.clocks && rc == 0; c++) {
+    csv_u64(&w, 0);
+    csv_str(&w, r->app->name);
+    csv_str(&w, r->app->objective_name);
+    csv_u64(&w, r->cfg.nclients);
+    csv_u64(&w, r->cfg.workers_per_client);
+    csv_u64(&w, r->cfg.nservers);
+    csv_str(&w, stal);
+    csv_u64(&w, r->cfg.push);
+    csv_u64(&w, r->o.run.clocks);
+    csv_u64(&w, r->o.run.seed);
+    csv_str(&w, "real");
+    csv_u64(&w, c);
+    csv_real(&w, r->agg[c].time);
+    csv_real(&w, r->app->objective(r->shared, &r->metrics[(size_t)c * APP_METRICS_WIDTH]));
+    csv_u64(&w, (uint64_t)r->agg[c].bytes);
+    csv_real(&w, r->agg[c].blocked);
+    rc = csv_end_row(&w);
+  }
+  if (rc == 0)
+    rc = csv_flush(&w);
+  if (f != stdout && fclose(f) != 0)
+    rc = ST_ESEND;
+  if (rc != 0) {
+    fprintf(stderr, "stale: %s: write failed\n", r->o.run.out ? r->o.run.out : "standard output");
+    return 1;
+  }
+  return 0;
+}
+
+/* Everything up to a started transport. Returns 0 or an exit status. */
+static int run_setup(rt_run *r, char *err, size_t errlen) {
+  r->app = app_find(r->o.run.app);
+  if (!r->app) {
+    snprintf(err, errlen, "--app: unknown app '%s'", r->o.run.app);
+    return 2;
+  }
+  uint32_t world = r->o.size;
+  r->cfg = (st_config){.nclients = world,
+                       .nservers = r->o.run.servers ? r->o.run.servers : (world + 15) / 16,
+                       .workers_per_client = r->o.run.workers_per_node,
+                       .server_base = 0,
+                       .staleness = r->o.run.staleness[0],
+                       .push = r->o.run.push,
+                       .ordered = (uint8_t)runopt_ordered(&r->o.run, r->o.run.staleness[0]),
+                       .max_frame = r->o.max_frame};
+  if (r->cfg.nservers > world) {
+    snprintf(err, errlen, "--servers %u: more than the %u nodes", r->cfg.nservers, world);
+    return 2;
+  }
+  app_params ap = {.data = r->o.run.data,
+                   .options = r->o.run.app_options,
+                   .seed = r->o.run.seed,
+                   .nworkers = world * r->o.run.workers_per_node,
+                   .clocks = r->o.run.clocks};
+  char aerr[400] = "";
+  if (r->app->load(&ap, &r->shared, aerr, sizeof aerr) != 0) {
+    snprintf(err, errlen, "%s: %s", r->app->name, aerr[0] ? aerr : "loading failed");
+    r->shared = NULL;
+    return 1;
+  }
+  tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = r->o.run.clocks, .width = APP_METRICS_WIDTH};
+  int rc = tbl_add(&r->tables, &metrics);
+  if (rc == 0)
+    rc = r->app->tables(r->shared, &r->tables);
+  if (rc != 0) {
+    snprintf(err, errlen, "%s: defining tables: %s", r->app->name, st_strerror(rc));
+    return 1;
+  }
+  pthread_cond_init(&r->barrier_cond, NULL);
+  if (r->o.resume) {
+    rt_ckpt_meta m = {r->app->name, r->o.run.seed, r->cfg.nclients, r->cfg.nservers,
+                      r->cfg.workers_per_client, r->o.run.clocks};
+    uint32_t k;
+    if (rt_ckpt_latest(r->o.ckpt_dir, &m, &k, err, errlen) != 0)
+      return 1;
+    r->start = k < r->o.run.clocks ? k : r->o.run.clocks;
+    r->restore = 1;
+    uint32_t shard = r->o.rank - r->cfg.server_base;
+    if (r->o.rank >= r->cfg.server_base && shard < r->cfg.nservers &&
+        rt_ckpt_read_shard(r->o.ckpt_dir, k, shard, r->cfg.nservers, &r->tables,
+                           &r->restore_rows, err, errlen) != 0)
+      return 1;
+    if (r->o.verbose || r->o.rank == 0)
+      fprintf(stderr, "stale: rank %u: resuming from the checkpoint of clock %u (%u rows)\n",
+              r->o.rank, k, r->restore_rows.n);
+  }
+  uint32_t clocks = r->o.run.clocks;
+  r->finished = calloc(clocks, sizeof *r->finished);
+  r->rec = calloc(clocks, sizeof *r->rec);
+  r->metrics = calloc((size_t)clocks * APP_METRICS_WIDTH, sizeof *r->metrics);
+  r->have_metric = calloc(clocks, 1);
+  r->agg = calloc(clocks, sizeof *r->agg);
+  r->workers = calloc(r->cfg.workers_per_client, sizeof *r->workers);
+  if (!r->finished || !r->rec || !r->metrics || !r->have_metric || !r->agg || !r->workers) {
+    snprintf(err, errlen, "out of memory");
+    return 1;
+  }
+  uv_loop_init(&r->loop);
+  if (rt_be_init(&r->be, &r->loop, r->cfg.workers_per_client) != 0) {
+    snprintf(err, errlen, "out of memory");
+    return 1;
+  }
+  uv_async_init(&r->loop, &r->progress, on_progress);
+  r->progress.data = r;
+  r->progress_open = 1;
+  r->node = node_create(&r->cfg, &r->tables, r->o.rank, rt_be_backend(&r->be));
+  if (!r->node) {
+    snprintf(err, errlen, "cannot create node %u (bad configuration or out of memory)",
+             r->o.rank);
+    return 1;
+  }
+  for (uint32_t i = 0; i < r->cfg.workers_per_client; i++) {
+    ps_worker *w = &r->workers[i].w;
+    r->workers[i].run = r;
+    w->client = r->node->client;
+    w->be = rt_be_backend(&r->be);
+    w->id = i;
+    w->client_index = r->o.rank;
+    w->nworkers = world * r->cfg.workers_per_client;
+    w->global_index = r->o.rank * r->cfg.workers_per_client + i;
+  }
+  rt_net_opts no = {.rank = r->o.rank,
+                    .size = world,
+                    .listen = r->o.listen,
+                    .coordinator = r->o.coordinator,
+                    .peers = r->o.hostfile,
+                    .secret = r->o.secret,
+                    .secret_len = r->o.secret_len,
+                    .max_frame = r->o.max_frame ? r->o.max_frame : WIRE_MAX_FRAME,
+                    .max_queued = r->o.max_queued,
+                    .connect_timeout = r->o.connect_timeout,
+                    .peer_timeout = r->o.peer_timeout};
+  rt_net_handlers h = {r, h_frame, h_ctrl, h_ready, h_fail, h_done, h_log};
+  r->net = rt_net_create(&r->loop, &no, &h, err, errlen);
+  if (!r->net)
+    return 1;
+  rt_be_attach(&r->be, r->net, r->node);
+  if (rt_net_start(r->net, err, errlen) != 0)
+    return 1;
+  if (r->o.verbose)
+    fprintf(stderr, "stale: rank %u of %u listening on port %u\n", r->o.rank, world,
+            rt_net_port(r->net));
+  return 0;
+}
+
+int rt_run_main(int argc, char **argv) {
+  rt_run *r = calloc(1, sizeof *r);
+  if (!r) {
+    fprintf(stderr, "stale run: out of memory\n");
+    return 1;
+  }
+  char err[600] = "";
+  int rc = rt_opt_parse(&r->o, argc, argv, err, sizeof err);
+  if (rc != 0 || r->o.run.help) {
+    if (r->o.run.help)
+      rt_opt_usage(stdout);
+    else
+      fprintf(stderr, "stale run: %s\n", err);
+    rt_opt_free(&r->o);
+    free(r);
+    return rc != 0 ? 2 : 0;
+  }
+  int status = run_setup(r, err, sizeof err);
+  if (status != 0) {
+    fprintf(stderr, "stale run: rank %u: %s\n", r->o.rank, err);
+    /* Handles may be open: close them before giving up. */
+    if (r->net) {
+      rt_be_fail(&r->be);
+      end_loop(r);
+      uv_run(&r->loop, UV_RUN_DEFAULT);
+    }
+    return status; /* the process ends; nothing else runs */
+  }
+  uv_run(&r->loop, UV_RUN_DEFAULT);
+  if (r->exit_code != 0) {
+    /* Workers may be blocked forever inside the core: leave them; the
+     * process exits with this status. */
+    return r->exit_code;
+  }
+  for (uint32_t i = 0; i < r->cfg.workers_per_client; i++)
+    if (r->workers[i].started)
+      pthread_join(r->workers[i].thr, NULL);
+  status = r->o.rank == 0 ? write_csv(r) : 0;
+  rt_net_destroy(r->net);
+  node_destroy(r->node);
+  rt_be_destroy(&r->be);
+  uv_loop_close(&r->loop);
+  r->app->free(r->shared);
+  free(r->finished);
+  free(r->rec);
+  free(r->metrics);
+  free(r->have_metric);
+  free(r->agg);
+  free(r->workers);
+  rt_ckpt_rows_free(&r->restore_rows);
+  pthread_cond_destroy(&r->barrier_cond);
+  rt_opt_free(&r->o);
+  free(r);
+  return status;
+}

@@ -1,0 +1,339 @@
+/* sim.c: the simulated-run harness (sim_run). Builds or loads the platform,
+ * creates one st_node and one simbe_node per host, starts a receiver actor
+ * per node and the app's worker actors, runs SimGrid, and reads the
+ * objective of every clock from the server shards afterwards. */
+#include "sim.h"
+
+#include <simgrid/actor.h>
+#include <simgrid/cond.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/mailbox.h>
+#include <simgrid/mutex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "simbe.h"
+
+/* One worker actor's handle: owned by the run. */
+typedef struct sim_worker {
+  simbe_sender out; /* first: the actor's data (see simbe.h) */
+  struct sim_ctx *run;
+  simbe_node *n;
+  ps_worker w;
+} sim_worker;
+
+/* Everything a run owns while SimGrid runs. */
+typedef struct sim_ctx {
+  const sim_params *p;
+  simbe_world world;
+  simbe_node *bnodes;  /* [nnodes] */
+  st_node **nodes;     /* [nnodes] */
+  sim_worker *workers; /* [nnodes * wpn] */
+  uint32_t *finished;  /* [clocks] workers done with each clock */
+  sim_clock_stat *stats;
+  uint32_t nworkers;
+} sim_ctx;
+
+static int sim_initialised;
+
+static void sim_worker_actor(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  sim_worker *sw = sg_actor_self_get_data();
+  sim_ctx *r = sw->run;
+  const sim_params *p = r->p;
+  void *ws = NULL;
+  char msg[200];
+  simbe_worker_wait_start(&r->world);
+  int rc = p->app->worker_init(p->shared, &sw->w, &ws);
+  if (rc != 0) {
+    snprintf(msg, sizeof msg, "worker %u: %s worker_init failed: %s", (unsigned)sw->w.global_index,
+             p->app->name, st_strerror(rc));
+    simbe_fail(&r->world, rc, msg);
+    return;
+  }
+  for (uint32_t c = 0; c < p->clocks; c++) {
+    rc = p->app->step(p->shared, ws, &sw->w, c);
+    if (rc == 0) rc = ps_clock(&sw->w);
+    if (rc != 0) {
+      snprintf(msg, sizeof msg, "worker %u: clock %u of %s failed: %s",
+               (unsigned)sw->w.global_index, (unsigned)c, p->app->name, st_strerror(rc));
+      p->app->worker_free(p->shared, ws);
+      simbe_fail(&r->world, rc, msg);
+      return;
+    }
+    if (++r->finished[c] == r->nworkers) {
+      sim_clock_stat *s = &r->stats[c];
+      s->time = simgrid_get_clock();
+      s->bytes = r->world.bytes_sent;
+      s->blocked = r->world.blocked;
+      if (p->progress) p->progress(p->progress_arg, c, p->clocks, s->time);
+    }
+  }
+  p->app->worker_free(p->shared, ws);
+  simbe_worker_done(&r->world, &sw->out);
+}
+
+/* SimGrid's options: quiet logs (output must be deterministic) and small
+ * stacks (thousands of actors). */
+static void sim_init_simgrid(uint32_t stack_kib) {
+  /* No TCP ack cross-traffic: half the flows for SimGrid to share. */
+  static char a0[] = "stale", a1[] = "--log=root.thres:critical",
+              a3[] = "--cfg=network/crosstraffic:0";
+  static char a2[64];
+  snprintf(a2, sizeof a2, "--cfg=contexts/stack-size:%u", (unsigned)stack_kib);
+  char *argv[] = {a0, a1, a2, a3, NULL};
+  int argc = 4;
+  simgrid_init(&argc, argv);
+}
+
+/* Writes the generated platform to a temporary file and loads it. */
+static int sim_load_generated(const plat_spec *spec, char *err, size_t errlen) {
+  char *xml = NULL;
+  int rc = plat_build_xml(spec, &xml, err, errlen);
+  if (rc) return rc;
+  const char *dir = getenv("TMPDIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/stale-plat-XXXXXX", dir && *dir ? dir : "/tmp");
+  int fd = mkstemp(path);
+  if (fd < 0) {
+    free(xml);
+    snprintf(err, errlen, "%s: cannot create the platform file", path);
+    return ST_ESEND;
+  }
+  size_t len = strlen(xml), off = 0;
+  while (off < len) {
+    ssize_t k = write(fd, xml + off, len - off);
+    if (k <= 0) break;
+    off += (size_t)k;
+  }
+  close(fd);
+  free(xml);
+  if (off < len) {
+    unlink(path);
+    snprintf(err, errlen, "%s: cannot write the platform file", path);
+    return ST_ESEND;
+  }
+  simgrid_load_platform(path);
+  unlink(path);
+  return 0;
+}
+
+/* The hosts nodes run on: node<i> of a generated platform, or the first
+ * nclients hosts (in SimGrid's host order, i.e. by name) of a file. */
+static int sim_hosts(const sim_params *p, sg_host_t *hosts, char *err, size_t errlen) {
+  uint32_t n = p->cfg.nclients;
+  if (!p->platform_file) {
+    for (uint32_t i = 0; i < n; i++) {
+      char name[32];
+      snprintf(name, sizeof name, "node%u", (unsigned)i);
+      hosts[i] = sg_host_by_name(name);
+      if (!hosts[i]) {
+        snprintf(err, errlen, "generated platform lacks host %s", name);
+        return ST_ESTATE;
+      }
+    }
+    return 0;
+  }
+  size_t count = sg_host_count();
+  if (count < n) {
+    snprintf(err, errlen, "%s: has %zu hosts, %u nodes requested", p->platform_file, count,
+             (unsigned)n);
+    return ST_EINVAL;
+  }
+  sg_host_t *all = sg_host_list();
+  memcpy(hosts, all, n * sizeof *hosts);
+  free(all);
+  return 0;
+}
+
+static int sim_tables(const sim_params *p, tbl_set *set) {
+  memset(set, 0, sizeof *set);
+  tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = p->clocks, .width = APP_METRICS_WIDTH, .sparse = 0};
+  int rc = tbl_add(set, &metrics);
+  if (rc == 0) rc = p->app->tables(p->shared, set);
+  return rc;
+}
+
+/* Objective of each clock from the shard that owns its metrics row. */
+static int sim_objectives(sim_ctx *r) {
+  const st_config *cfg = &r->p->cfg;
+  float row[APP_METRICS_WIDTH];
+  for (uint32_t c = 0; c < r->p->clocks; c++) {
+    uint32_t shard = tbl_shard(APP_METRICS_TABLE, c, cfg->nservers);
+    st_node *sn = r->nodes[cfg_server_node(cfg, shard)];
+    int rc = srv_read_row(sn->server, APP_METRICS_TABLE, c, row);
+    if (rc) return rc;
+    r->stats[c].objective = r->p->app->objective(r->p->shared, row);
+  }
+  return 0;
+}
+
+static void sim_free(sim_ctx *r) {
+  uint32_t n = r->p->cfg.nclients;
+  if (r->nodes)
+    for (uint32_t i = 0; i < n; i++)
+      if (r->nodes[i]) node_destroy(r->nodes[i]);
+  if (r->bnodes)
+    for (uint32_t i = 0; i < n; i++) simbe_node_free(&r->bnodes[i]);
+  free(r->nodes);
+  free(r->bnodes);
+  free(r->workers);
+  free(r->finished);
+  free(r->world.mbox);
+  if (r->world.quiet) sg_cond_destroy(r->world.quiet);
+  if (r->world.ready_cond) sg_cond_destroy(r->world.ready_cond);
+  if (r->world.all_done) sg_cond_destroy(r->world.all_done);
+  if (r->world.mutex) sg_mutex_destroy(r->world.mutex);
+}
+
+static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
+  const sim_params *p = r->p;
+  const st_config *cfg = &p->cfg;
+  uint32_t n = cfg->nclients, wpn = cfg->workers_per_client;
+  tbl_set tables;
+  int rc = sim_tables(p, &tables);
+  if (rc) {
+    snprintf(err, errlen, "%s: defining tables failed: %s", p->app->name, st_strerror(rc));
+    return rc;
+  }
+  sg_host_t *hosts = calloc(n, sizeof *hosts);
+  r->world.mbox = calloc(n, sizeof *r->world.mbox);
+  r->bnodes = calloc(n, sizeof *r->bnodes);
+  r->nodes = calloc(n, sizeof *r->nodes);
+  r->nworkers = n * wpn;
+  r->workers = calloc(r->nworkers, sizeof *r->workers);
+  r->finished = calloc(p->clocks, sizeof *r->finished);
+  if (!hosts || !r->world.mbox || !r->bnodes || !r->nodes || !r->workers || !r->finished) {
+    free(hosts);
+    snprintf(err, errlen, "out of memory for %u nodes", (unsigned)n);
+    return ST_ENOMEM;
+  }
+  rc = sim_hosts(p, hosts, err, errlen);
+  if (rc) {
+    free(hosts);
+    return rc;
+  }
+  r->world.nnodes = n;
+  r->world.nodes = r->bnodes;
+  r->world.switch_mode = !p->platform_file && p->plat.ports;
+  r->world.in_bw = p->plat.bandwidth;
+  r->world.latency = p->plat.latency;
+  r->world.window = SIM_NIC_WINDOW;
+  r->world.ready_needed = n;
+  r->world.workers_left = r->nworkers;
+  r->world.mutex = sg_mutex_init();
+  r->world.quiet = sg_cond_init();
+  r->world.ready_cond = sg_cond_init();
+  r->world.all_done = sg_cond_init();
+  for (uint32_t i = 0; i < n; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "mb%u", (unsigned)i);
+    r->world.mbox[i] = sg_mailbox_by_name(name);
+    rc = simbe_node_init(&r->bnodes[i], &r->world, i, hosts[i], wpn);
+    if (rc == 0) {
+      r->nodes[i] = node_create(cfg, &tables, i, &r->bnodes[i].be);
+      if (!r->nodes[i]) rc = ST_ENOMEM;
+    }
+    if (rc) {
+      free(hosts);
+      snprintf(err, errlen, "node %u: creation failed: %s", (unsigned)i, st_strerror(rc));
+      return rc;
+    }
+    r->bnodes[i].node = r->nodes[i];
+  }
+  free(hosts);
+  /* Mailbox owners first: workers wait until all are registered. */
+  for (uint32_t i = 0; i < n; i++) {
+    if (r->world.switch_mode) {
+      char name[32];
+      snprintf(name, sizeof name, "port%u", (unsigned)i);
+      sg_host_t port = sg_host_by_name(name);
+      if (!port) {
+        snprintf(err, errlen, "generated platform lacks host %s", name);
+        return ST_ESTATE;
+      }
+      if (simbe_start_port(&r->bnodes[i], port) != 0) {
+        snprintf(err, errlen, "out of memory for node %u's port", (unsigned)i);
+        return ST_ENOMEM;
+      }
+    }
+    simbe_start_receiver(&r->bnodes[i]);
+  }
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t k = 0; k < wpn; k++) {
+      sim_worker *sw = &r->workers[i * wpn + k];
+      sw->run = r;
+      sw->n = &r->bnodes[i];
+      sw->w = (ps_worker){.client = r->nodes[i]->client,
+                          .be = &r->bnodes[i].be,
+                          .id = k,
+                          .client_index = i,
+                          .nworkers = r->nworkers,
+                          .global_index = i * wpn + k};
+      char name[40];
+      snprintf(name, sizeof name, "w%u.%u", (unsigned)i, (unsigned)k);
+      sg_actor_t a = sg_actor_init(name, r->bnodes[i].host);
+      sg_actor_set_data(a, sw);
+      sg_actor_start(a, sim_worker_actor, 0, NULL);
+    }
+  return 0;
+}
+
+int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen) {
+  if (sim_initialised) {
+    snprintf(err, errlen, "SimGrid runs once per process");
+    return ST_ESTATE;
+  }
+  int rc = cfg_check(&p->cfg);
+  if (rc || p->cfg.nclients == 0 || p->cfg.server_base + p->cfg.nservers > p->cfg.nclients ||
+      p->clocks == 0) {
+    snprintf(err, errlen, "bad cluster shape: %u nodes, %u servers, %u clocks",
+             (unsigned)p->cfg.nclients, (unsigned)p->cfg.nservers, (unsigned)p->clocks);
+    return ST_EINVAL;
+  }
+  if (!p->platform_file && p->plat.nodes != p->cfg.nclients) {
+    snprintf(err, errlen, "platform has %u nodes, cluster %u", (unsigned)p->plat.nodes,
+             (unsigned)p->cfg.nclients);
+    return ST_EINVAL;
+  }
+  sim_initialised = 1;
+  sim_init_simgrid(p->stack_kib ? p->stack_kib : SIM_DEFAULT_STACK_KIB);
+  if (p->platform_file) {
+    if (access(p->platform_file, R_OK) != 0) {
+      snprintf(err, errlen, "%s: cannot read the platform file", p->platform_file);
+      return ST_EINVAL;
+    }
+    simgrid_load_platform(p->platform_file);
+  } else {
+    rc = sim_load_generated(&p->plat, err, errlen);
+    if (rc) return rc;
+  }
+  sim_ctx r;
+  memset(&r, 0, sizeof r);
+  r.p = p;
+  r.stats = stats;
+  memset(stats, 0, p->clocks * sizeof *stats);
+  rc = sim_setup(&r, err, errlen);
+  if (rc == 0) {
+    simgrid_run();
+    if (r.world.error) {
+      rc = r.world.error;
+      snprintf(err, errlen, "%s", r.world.errmsg);
+    } else if (r.finished[p->clocks - 1] != r.nworkers || r.world.inflight != 0) {
+      rc = ST_ESTATE;
+      snprintf(err, errlen, "simulation ended early: %u of %u workers finished, %llu frames in flight",
+               (unsigned)r.finished[p->clocks - 1], (unsigned)r.nworkers,
+               (unsigned long long)r.world.inflight);
+    } else {
+      rc = sim_objectives(&r);
+      if (rc) snprintf(err, errlen, "reading the metrics rows failed: %s", st_strerror(rc));
+    }
+    if (rc == 0 && p->inspect) p->inspect(p->inspect_arg, r.nodes, p->cfg.nclients);
+  }
+  sim_free(&r);
+  return rc;
+}

@@ -1,0 +1,63 @@
+/* sim.h: one simulated run of an app on a SimGrid platform, and the
+ * `stale sim` / `stale calibrate` commands.
+ *
+ * sim_run initialises SimGrid, which can happen once per process: the CLI
+ * forks one child per run of a sweep. sim_run borrows everything in its
+ * params (the app's shared state stays owned by the caller) and writes one
+ * sim_clock_stat per clock into the caller's array. */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "cfg.h"
+#include "plat.h"
+
+typedef struct sim_clock_stat {
+  double time;      /* simulated seconds when the last worker finished the clock */
+  uint64_t bytes;   /* bytes sent by all nodes up to then */
+  double blocked;   /* worker seconds spent blocked on freshness up to then */
+  double objective; /* app->objective of the clock's summed metrics row */
+} sim_clock_stat;
+
+/* Called after the simulation, before the nodes are destroyed, so a caller
+ * (a test) can read the servers' tables. nodes[0..n) are borrowed. */
+typedef void (*sim_inspect_fn)(void *arg, st_node *const *nodes, uint32_t n);
+/* Called when a clock has been finished by every worker. */
+typedef void (*sim_progress_fn)(void *arg, uint32_t clock, uint32_t clocks, double sim_time);
+
+typedef struct sim_params {
+  const app_ops *app; /* borrowed */
+  void *shared;       /* the app's loaded state; borrowed */
+  st_config cfg;      /* nclients = nodes; nservers, workers, staleness, push */
+  uint32_t clocks;
+  const char *platform_file; /* NULL: build from plat */
+  plat_spec plat;            /* nodes must equal cfg.nclients when used */
+  uint32_t stack_kib;        /* actor stack size; 0: SIM_DEFAULT_STACK_KIB */
+  sim_progress_fn progress;  /* optional */
+  void *progress_arg;
+  sim_inspect_fn inspect;    /* optional */
+  void *inspect_arg;
+} sim_params;
+
+#define SIM_DEFAULT_STACK_KIB 128
+/* Frames a node's NIC keeps on the wire at once (switch network model). */
+#define SIM_NIC_WINDOW 8
+
+/* Runs the simulation; stats[0..clocks) receive the per-clock record.
+ * Returns 0 or a negative error with a message in err (a second call in the
+ * same process returns ST_ESTATE). */
+int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen);
+
+/* `stale sim`: parses argv (argv[0] is "sim"), runs the sweep, writes CSV.
+ * Returns the process exit status. */
+int sim_main(int argc, char **argv);
+/* `stale calibrate`: measures this machine's flop rate for --host-speed. */
+int sim_calibrate_main(int argc, char **argv);
+
+/* Measures the flop rate of the generic kernel for about `seconds`. */
+double sim_calibrate(double seconds);
+
+#endif

@@ -1,0 +1,532 @@
+/* simcli.c: `stale sim` (argument parsing, the staleness sweep with one
+ * forked child per run, CSV output) and `stale calibrate`. */
+#include <errno.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "csv.h"
+#include "runopt.h"
+#include "sim.h"
+
+#define SIM_MAX_JOBS 64
+
+/* Everything `stale sim` was asked for. Strings borrowed from argv. */
+typedef struct sim_cli {
+  runopt o;
+  plat_spec plat;
+  uint32_t nodes; /* 0: not given */
+  const char *platform_file;
+  uint32_t jobs;
+  uint32_t stack_kib;
+  int network; /* 0 default, 1 switch, 2 direct */
+} sim_cli;
+
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void sim_usage(FILE *f) {
+  fprintf(f,
+          "usage: stale sim --app NAME [options]\n"
+          "Simulates a cluster running NAME with SimGrid; one CSV row per (run, clock).\n\n"
+          "Run options:\n%s\n"
+          "Platform options (units as in SimGrid):\n"
+          "  --nodes N               simulated nodes (default 16; with --platform: its hosts)\n"
+          "  --topology T            flat (one switch) or racks (racks joined by a top link)\n"
+          "  --rack-size N           hosts per rack for racks (default 32)\n"
+          "  --bandwidth BW          host link bandwidth, e.g. 1Gbps, 125MBps (default 1Gbps)\n"
+          "  --latency L             host link latency, e.g. 50us (default 50us)\n"
+          "  --backbone BW           cluster or rack backbone bandwidth (default 10Gbps)\n"
+          "  --backbone-latency L    backbone latency (default 1us)\n"
+          "  --uplink BW             rack uplink bandwidth (default 10Gbps)\n"
+          "  --top-bandwidth BW      shared link joining racks (default 40Gbps)\n"
+          "  --host-speed S          flop/s of a host, e.g. 1Gf (default 5.5Gf; see\n"
+          "                          `stale calibrate` for this machine's rate)\n"
+          "  --stragglers FxK        fraction F of nodes, chosen from the seed, K times slower\n"
+          "  --jitter J              each node's speed times U[1-J, 1+J], from the seed\n"
+          "  --platform FILE.xml     a SimGrid platform file instead; nodes are its hosts\n"
+          "                          sorted by name\n\n"
+          "  --network M             switch (default for flat): SimGrid models each\n"
+          "                          sender's link, each receiver's link is a FIFO switch\n"
+          "                          port (fast at thousands of nodes); direct (default\n"
+          "                          for racks and --platform): every frame is a SimGrid\n"
+          "                          transfer between the two hosts (exact, slow at scale)\n\n"
+          "Execution:\n"
+          "  --jobs N                runs simulated in parallel, one process each (default 2)\n"
+          "  --stack-size KiB        stack of each simulated actor (default %u)\n",
+          runopt_help(), (unsigned)SIM_DEFAULT_STACK_KIB);
+}
+
+/* Parses one sim-only flag at argv[*i]: 1 consumed, 0 unknown, < 0 error. */
+static int sim_parse_flag(sim_cli *c, int argc, char **argv, int *i, char *err, size_t errlen) {
+  const char *v;
+  int rc;
+#define TAKE(name) ((rc = runopt_take(argc, argv, i, name, &v, err, errlen)) != 0)
+#define DONE(expr) return rc < 0 ? rc : ((rc = (expr)) != 0 ? rc : 1)
+  if (TAKE("--nodes")) DONE(runopt_u32("--nodes", v, 1, 1u << 20, &c->nodes, err, errlen));
+  if (TAKE("--topology")) DONE(plat_parse_topology("--topology", v, &c->plat.topology, err, errlen));
+  if (TAKE("--rack-size"))
+    DONE(runopt_u32("--rack-size", v, 1, 1u << 20, &c->plat.rack_size, err, errlen));
+  if (TAKE("--bandwidth")) DONE(plat_parse_bandwidth("--bandwidth", v, &c->plat.bandwidth, err, errlen));
+  if (TAKE("--latency")) DONE(plat_parse_latency("--latency", v, &c->plat.latency, err, errlen));
+  if (TAKE("--backbone-latency"))
+    DONE(plat_parse_latency("--backbone-latency", v, &c->plat.backbone_latency, err, errlen));
+  if (TAKE("--backbone"))
+    DONE(plat_parse_bandwidth("--backbone", v, &c->plat.backbone_bandwidth, err, errlen));
+  if (TAKE("--uplink"))
+    DONE(plat_parse_bandwidth("--uplink", v, &c->plat.uplink_bandwidth, err, errlen));
+  if (TAKE("--top-bandwidth"))
+    DONE(plat_parse_bandwidth("--top-bandwidth", v, &c->plat.top_bandwidth, err, errlen));
+  if (TAKE("--host-speed")) DONE(plat_parse_speed("--host-speed", v, &c->plat.host_speed, err, errlen));
+  if (TAKE("--stragglers"))
+    DONE(plat_parse_stragglers("--stragglers", v, &c->plat.straggler_fraction,
+                               &c->plat.straggler_factor, err, errlen));
+  if (TAKE("--jitter")) DONE(runopt_real("--jitter", v, 0, 0.99, &c->plat.jitter, err, errlen));
+  if (TAKE("--platform")) {
+    if (rc < 0) return rc;
+    c->platform_file = v;
+    return 1;
+  }
+  if (TAKE("--network")) {
+    if (rc < 0) return rc;
+    if (!strcmp(v, "switch")) c->network = 1;
+    else if (!strcmp(v, "direct")) c->network = 2;
+    else {
+      snprintf(err, errlen, "--network: bad value '%s' (expected switch or direct)", v);
+      return ST_EPARSE;
+    }
+    return 1;
+  }
+  if (TAKE("--jobs")) DONE(runopt_u32("--jobs", v, 1, SIM_MAX_JOBS, &c->jobs, err, errlen));
+  if (TAKE("--stack-size"))
+    DONE(runopt_u32("--stack-size", v, 16, 65536, &c->stack_kib, err, errlen));
+#undef TAKE
+#undef DONE
+  return 0;
+}
+
+static int sim_parse(sim_cli *c, int argc, char **argv, char *err, size_t errlen) {
+  memset(c, 0, sizeof *c);
+  runopt_defaults(&c->o);
+  plat_defaults(&c->plat, 0);
+  c->jobs = 2;
+  c->stack_kib = SIM_DEFAULT_STACK_KIB;
+  int i = 1;
+  while (i < argc) {
+    int rc = runopt_parse(&c->o, argc, argv, &i, err, errlen);
+    if (rc == 0) rc = sim_parse_flag(c, argc, argv, &i, err, errlen);
+    if (rc < 0) return rc;
+    if (rc == 0) {
+      if (argv[i][0] == '-')
+        snprintf(err, errlen, "unknown flag '%s' (see stale sim --help)", argv[i]);
+      else
+        snprintf(err, errlen, "unexpected argument '%s' (see stale sim --help)", argv[i]);
+      return ST_EPARSE;
+    }
+  }
+  return 0;
+}
+
+/* Counts the hosts of a platform file in a child process (SimGrid can be
+ * initialised once per process, and the parent never initialises it). */
+static int sim_probe_hosts(const char *file, uint32_t *count, char *err, size_t errlen) {
+  if (access(file, R_OK) != 0) {
+    snprintf(err, errlen, "%s: %s", file, strerror(errno));
+    return ST_EINVAL;
+  }
+  int fds[2];
+  if (pipe(fds) != 0) {
+    snprintf(err, errlen, "pipe: %s", strerror(errno));
+    return ST_ESTATE;
+  }
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    snprintf(err, errlen, "fork: %s", strerror(errno));
+    return ST_ESTATE;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    /* SimGrid's own logs stay on here: they name the file and line of a
+     * bad platform. */
+    static char a0[] = "stale", a1[] = "--log=root.thres:error";
+    char *av[] = {a0, a1, NULL};
+    int ac = 2;
+    simgrid_init(&ac, av);
+    simgrid_load_platform(file);
+    uint32_t n = (uint32_t)sg_host_count();
+    _exit(write(fds[1], &n, sizeof n) == (ssize_t)sizeof n ? 0 : 1);
+  }
+  close(fds[1]);
+  uint32_t n = 0;
+  ssize_t k = read(fds[0], &n, sizeof n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (k != (ssize_t)sizeof n || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    snprintf(err, errlen, "%s: SimGrid could not load this platform (its message is above)", file);
+    return ST_EINVAL;
+  }
+  if (n == 0) {
+    snprintf(err, errlen, "%s: the platform has no hosts", file);
+    return ST_EINVAL;
+  }
+  *count = n;
+  return 0;
+}
+
+static const char *const sim_columns[] = {
+    "run",          "app",           "metric",   "nodes",         "workers_per_node",
+    "servers",      "staleness",     "push",     "clocks",        "seed",
+    "topology",     "platform",      "bandwidth_Bps", "latency_s", "backbone_Bps",
+    "host_speed_flops", "straggler_fraction", "straggler_factor", "jitter", "clock",
+    "sim_time_s",   "objective",     "bytes_sent", "blocked_s"};
+#define SIM_NCOLUMNS (sizeof sim_columns / sizeof sim_columns[0])
+
+static void sim_staleness_text(uint32_t s, char *buf, size_t len) {
+  if (s == ST_STALENESS_INF)
+    snprintf(buf, len, "inf");
+  else
+    snprintf(buf, len, "%u", (unsigned)s);
+}
+
+static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, const st_config *cfg,
+                          uint32_t run, const sim_clock_stat *st) {
+  csv_writer w;
+  csv_init(&w, f);
+  char stal[16];
+  sim_staleness_text(cfg->staleness, stal, sizeof stal);
+  int rc = 0;
+  for (uint32_t k = 0; k < c->o.clocks && rc == 0; k++) {
+    csv_u64(&w, run);
+    csv_str(&w, app->name);
+    csv_str(&w, app->objective_name);
+    csv_u64(&w, cfg->nclients);
+    csv_u64(&w, cfg->workers_per_client);
+    csv_u64(&w, cfg->nservers);
+    csv_str(&w, stal);
+    csv_u64(&w, cfg->push);
+    csv_u64(&w, c->o.clocks);
+    csv_u64(&w, c->o.seed);
+    if (c->platform_file) {
+      csv_str(&w, "file");
+      csv_str(&w, c->platform_file);
+      for (int e = 0; e < 7; e++) csv_str(&w, NULL);
+    } else {
+      csv_str(&w, plat_topology_name(c->plat.topology));
+      csv_str(&w, NULL);
+      csv_real(&w, c->plat.bandwidth);
+      csv_real(&w, c->plat.latency);
+      csv_real(&w, c->plat.backbone_bandwidth);
+      csv_real(&w, c->plat.host_speed);
+      csv_real(&w, c->plat.straggler_fraction);
+      csv_real(&w, c->plat.straggler_factor);
+      csv_real(&w, c->plat.jitter);
+    }
+    csv_u64(&w, k);
+    csv_real(&w, st[k].time);
+    csv_real(&w, st[k].objective);
+    csv_u64(&w, st[k].bytes);
+    csv_real(&w, st[k].blocked);
+    rc = csv_end_row(&w);
+  }
+  if (rc == 0) rc = csv_flush(&w);
+  return rc;
+}
+
+/* Progress on stderr at most every few seconds of real time. */
+typedef struct sim_progress_state {
+  uint32_t run, runs;
+  const char *stal;
+  double start, last;
+} sim_progress_state;
+
+static void sim_progress(void *arg, uint32_t clock, uint32_t clocks, double sim_time) {
+  sim_progress_state *ps = arg;
+  double now = wall_now();
+  if (now - ps->last < 3.0) return;
+  ps->last = now;
+  fprintf(stderr, "stale sim: run %u/%u (staleness %s): clock %u/%u, simulated %.3f s, %.0f s elapsed\n",
+          (unsigned)ps->run + 1, (unsigned)ps->runs, ps->stal, (unsigned)clock + 1, (unsigned)clocks,
+          sim_time, now - ps->start);
+}
+
+/* The child's whole life: one simulation, rows into f. Never returns. */
+static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const st_config *cfg,
+                      uint32_t run, FILE *f) {
+  char err[512];
+  char stal[16];
+  sim_staleness_text(cfg->staleness, stal, sizeof stal);
+  sim_clock_stat *st = calloc(c->o.clocks, sizeof *st);
+  if (!st) {
+    fprintf(stderr, "stale sim: run %u (staleness %s): out of memory\n", (unsigned)run, stal);
+    _exit(1);
+  }
+  sim_progress_state ps = {run, c->o.nstaleness, stal, wall_now(), wall_now()};
+  sim_params p = {.app = app,
+                  .shared = shared,
+                  .cfg = *cfg,
+                  .clocks = c->o.clocks,
+                  .platform_file = c->platform_file,
+                  .plat = c->plat,
+                  .stack_kib = c->stack_kib,
+                  .progress = sim_progress,
+                  .progress_arg = &ps};
+  int rc = sim_run(&p, st, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "stale sim: run %u (staleness %s): %s\n", (unsigned)run, stal, err);
+    _exit(1);
+  }
+  if (sim_write_rows(f, c, app, cfg, run, st) != 0) {
+    fprintf(stderr, "stale sim: run %u: writing its rows failed: %s\n", (unsigned)run, strerror(errno));
+    _exit(1);
+  }
+  if (wall_now() - ps.start >= 3.0)
+    fprintf(stderr, "stale sim: run %u/%u (staleness %s) done in %.0f s\n", (unsigned)run + 1,
+            (unsigned)c->o.nstaleness, stal, wall_now() - ps.start);
+  free(st);
+  _exit(0);
+}
+
+static int sim_copy(FILE *from, FILE *to) {
+  char buf[65536];
+  size_t k;
+  rewind(from);
+  while ((k = fread(buf, 1, sizeof buf, from)) > 0)
+    if (fwrite(buf, 1, k, to) != k) return ST_ESEND;
+  return ferror(from) ? ST_ESEND : 0;
+}
+
+/* Runs every staleness value in its own child, at most c->jobs at a time,
+ * and appends their rows to out in run order. 0 or 1 (failed; said why). */
+static int sim_sweep(const sim_cli *c, const app_ops *app, void *shared, const st_config *base,
+                     FILE *out, const char *outname) {
+  uint32_t runs = c->o.nstaleness;
+  FILE *tmp[RUNOPT_MAX_STALENESS] = {0};
+  pid_t pid[RUNOPT_MAX_STALENESS] = {0};
+  int state[RUNOPT_MAX_STALENESS] = {0}; /* 0 waiting, 1 running, 2 ok, 3 failed */
+  uint32_t next = 0, emitted = 0, running = 0;
+  int failed = 0;
+  while (emitted < runs) {
+    while (!failed && next < runs && running < c->jobs) {
+      tmp[next] = tmpfile();
+      if (!tmp[next]) {
+        fprintf(stderr, "stale sim: cannot create a temporary file: %s\n", strerror(errno));
+        failed = 1;
+        break;
+      }
+      st_config cfg = *base;
+      cfg.staleness = c->o.staleness[next];
+      cfg.ordered = (uint8_t)runopt_ordered(&c->o, cfg.staleness);
+      fflush(NULL);
+      pid_t p = fork();
+      if (p < 0) {
+        fprintf(stderr, "stale sim: fork: %s\n", strerror(errno));
+        failed = 1;
+        break;
+      }
+      if (p == 0) sim_child(c, app, shared, &cfg, next, tmp[next]);
+      pid[next] = p;
+      state[next] = 1;
+      running++;
+      next++;
+    }
+    if (running == 0) break;
+    int status;
+    pid_t p = waitpid(-1, &status, 0);
+    if (p < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (uint32_t r = 0; r < next; r++)
+      if (pid[r] == p && state[r] == 1) {
+        running--;
+        int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (!ok && WIFSIGNALED(status))
+          fprintf(stderr, "stale sim: run %u died of signal %d\n", (unsigned)r, WTERMSIG(status));
+        state[r] = ok ? 2 : 3;
+        if (!ok) failed = 1;
+      }
+    while (emitted < next && state[emitted] >= 2) {
+      if (state[emitted] == 2 && !failed && sim_copy(tmp[emitted], out) != 0) {
+        fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
+        failed = 1;
+      }
+      fclose(tmp[emitted]);
+      tmp[emitted] = NULL;
+      emitted++;
+    }
+  }
+  for (uint32_t r = 0; r < runs; r++)
+    if (tmp[r]) fclose(tmp[r]);
+  return failed;
+}
+
+int sim_main(int argc, char **argv) {
+  char err[512];
+  sim_cli c;
+  if (sim_parse(&c, argc, argv, err, sizeof err) != 0) {
+    fprintf(stderr, "stale sim: %s\n", err);
+    return 2;
+  }
+  if (c.o.help) {
+    sim_usage(stdout);
+    return 0;
+  }
+  if (runopt_check(&c.o, err, sizeof err) != 0) {
+    fprintf(stderr, "stale sim: %s\n", err);
+    return 2;
+  }
+  const app_ops *app = app_find(c.o.app);
+  if (!app) {
+    fprintf(stderr, "stale sim: --app: unknown app '%s'; known:", c.o.app);
+    for (const app_ops *const *a = app_all(); *a; a++) fprintf(stderr, " %s", (*a)->name);
+    fprintf(stderr, "\n");
+    return 2;
+  }
+  uint32_t nodes = c.nodes ? c.nodes : 16;
+  if (c.platform_file) {
+    uint32_t hosts;
+    if (sim_probe_hosts(c.platform_file, &hosts, err, sizeof err) != 0) {
+      fprintf(stderr, "stale sim: --platform: %s\n", err);
+      return 2;
+    }
+    if (c.nodes > hosts) {
+      fprintf(stderr, "stale sim: --nodes %u: the platform %s has only %u hosts\n",
+              (unsigned)c.nodes, c.platform_file, (unsigned)hosts);
+      return 2;
+    }
+    nodes = c.nodes ? c.nodes : hosts;
+  }
+  c.plat.nodes = nodes;
+  c.plat.seed = c.o.seed;
+  if (c.network == 1 && (c.platform_file || c.plat.topology != PLAT_FLAT)) {
+    fprintf(stderr, "stale sim: --network switch: only with the generated flat topology\n");
+    return 2;
+  }
+  c.plat.ports = !c.platform_file && c.plat.topology == PLAT_FLAT && c.network != 2;
+  if (!c.platform_file && plat_check(&c.plat, err, sizeof err) != 0) {
+    fprintf(stderr, "stale sim: %s\n", err);
+    return 2;
+  }
+  st_config cfg = {.nclients = nodes,
+                   .nservers = c.o.servers ? c.o.servers : (nodes + 15) / 16,
+                   .workers_per_client = c.o.workers_per_node,
+                   .server_base = 0,
+                   .push = c.o.push};
+  if (cfg.nservers > nodes) {
+    fprintf(stderr, "stale sim: --servers %u: more than the %u nodes\n", (unsigned)cfg.nservers,
+            (unsigned)nodes);
+    return 2;
+  }
+  app_params ap = {.data = c.o.data,
+                   .options = c.o.app_options,
+                   .seed = c.o.seed,
+                   .nworkers = nodes * c.o.workers_per_node,
+                   .clocks = c.o.clocks};
+  void *shared = NULL;
+  err[0] = '\0';
+  if (app->load(&ap, &shared, err, sizeof err) != 0) {
+    fprintf(stderr, "stale sim: %s: %s\n", app->name, err[0] ? err : "loading failed");
+    return 1;
+  }
+  FILE *out = stdout;
+  const char *outname = "standard output";
+  if (c.o.out) {
+    out = fopen(c.o.out, "w");
+    outname = c.o.out;
+    if (!out) {
+      fprintf(stderr, "stale sim: --out: %s: %s\n", c.o.out, strerror(errno));
+      app->free(shared);
+      return 1;
+    }
+  }
+  csv_writer w;
+  csv_init(&w, out);
+  int failed = csv_header(&w, sim_columns, SIM_NCOLUMNS) != 0 || csv_flush(&w) != 0;
+  if (failed) fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
+  if (!failed) failed = sim_sweep(&c, app, shared, &cfg, out, outname);
+  if (out != stdout) {
+    if (fclose(out) != 0 && !failed) {
+      fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
+      failed = 1;
+    }
+  } else if (fflush(out) != 0) {
+    failed = 1;
+  }
+  app->free(shared);
+  return failed ? 1 : 0;
+}
+
+/* The kernel timed is an SGD step of matrix factorisation at rank 16, the
+ * shape of the apps' inner loops: a dot product (its float sum is ordered,
+ * so the compiler cannot reorder it into vector lanes), then two scaled
+ * vector updates. Counted as 6 flop per rank element, as the MF app charges. */
+double sim_calibrate(double seconds) {
+  enum { K = 16, NU = 256, NV = 256 };
+  static float u[NU][K], v[NV][K];
+  for (int i = 0; i < NU; i++)
+    for (int k = 0; k < K; k++) u[i][k] = 0.01f * (float)((i * 7 + k) % 13);
+  for (int j = 0; j < NV; j++)
+    for (int k = 0; k < K; k++) v[j][k] = 0.01f * (float)((j * 5 + k) % 11);
+  volatile float lr_v = 0.001f, reg_v = 0.01f; /* not constants to fold */
+  float lr = lr_v, reg = reg_v;
+  double start = wall_now(), now;
+  uint64_t steps = 0;
+  uint32_t x = 12345;
+  do {
+    for (int r = 0; r < 4096; r++) {
+      x = x * 1664525u + 1013904223u; /* which rating: pseudo-random pair */
+      float *pu = u[(x >> 8) % NU], *pv = v[(x >> 20) % NV];
+      float dot = 0;
+      for (int k = 0; k < K; k++) dot += pu[k] * pv[k];
+      float e = 1.0f - dot;
+      for (int k = 0; k < K; k++) {
+        float uk = pu[k];
+        pu[k] += lr * (e * pv[k] - reg * uk);
+        pv[k] += lr * (e * uk - reg * pv[k]);
+      }
+    }
+    steps += 4096;
+    now = wall_now();
+  } while (now - start < seconds);
+  volatile float sink = u[1][1] + v[2][2];
+  (void)sink;
+  return 6.0 * K * (double)steps / (now - start);
+}
+
+int sim_calibrate_main(int argc, char **argv) {
+  double seconds = 1.0;
+  char err[256];
+  for (int i = 1; i < argc;) {
+    const char *v;
+    int rc;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      printf("usage: stale calibrate [--seconds S]\n"
+             "Times an MF-style SGD kernel (rank 16, 6 flop per rank element, as the MF\n"
+             "app charges) for S seconds (default 1) and prints this machine's rate, the\n"
+             "value to give `stale sim --host-speed` so simulated seconds resemble real ones.\n");
+      return 0;
+    }
+    if ((rc = runopt_take(argc, argv, &i, "--seconds", &v, err, sizeof err)) != 0) {
+      if (rc < 0 || runopt_real("--seconds", v, 0.01, 600, &seconds, err, sizeof err) != 0) {
+        fprintf(stderr, "stale calibrate: %s\n", err);
+        return 2;
+      }
+      continue;
+    }
+    fprintf(stderr, "stale calibrate: unknown argument '%s' (see stale calibrate --help)\n", argv[i]);
+    return 2;
+  }
+  double rate = sim_calibrate(seconds);
+  printf("flop/s %.4g\n--host-speed %.3gGf\n", rate, rate / 1e9);
+  return 0;
+}

@@ -1,0 +1,11 @@
+# Tests of the libuv backend (real/).
+stale_add_test(test_real_sha256 SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_sha256.c LIBS stale_real)
+stale_add_test(test_real_net SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_net.c LIBS stale_real TIMEOUT 120)
+# The real runtime's commands as their own program, for the end-to-end tests.
+add_executable(test_real_prog ${PROJECT_SOURCE_DIR}/tests/test_real_prog.c)
+target_link_libraries(test_real_prog PRIVATE stale_real stale_apps stale_core m)
+stale_add_test(test_real_e2e SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_e2e.c LIBS stale_real stale_apps m TIMEOUT 180)
+target_compile_definitions(test_real_e2e PRIVATE REAL_PROG="$<TARGET_FILE:test_real_prog>"
+                           STALE_PROG="$<TARGET_FILE:stale>")
+add_dependencies(test_real_e2e test_real_prog stale)
+stale_add_test(test_real_bench SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_bench.c LIBS stale_real TIMEOUT 120)

@@ -1,0 +1,340 @@
+/* test_real_e2e.c: whole real clusters on 127.0.0.1, as processes:
+ * `launch --local 4` ends with the simulator's objective at s=0; killing
+ * one rank makes the other three exit non-zero within 10 s naming it; a
+ * rank without the secret cannot join. REAL_PROG and STALE_PROG are the
+ * paths of test_real_prog and stale, given by the build. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "rt_ckpt.h"
+
+static double now_s(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+/* Starts argv with stdout and stderr to files (NULL: /dev/null). */
+static pid_t spawn(char *const argv[], const char *out, const char *errf, const char *secret) {
+  pid_t p = fork();
+  if (p == 0) {
+    int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(errf ? errf : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    if (secret)
+      setenv("STALE_SECRET", secret, 1);
+    else
+      unsetenv("STALE_SECRET");
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  return p;
+}
+
+static int wait_status(pid_t p) {
+  int st;
+  while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+    ;
+  return st;
+}
+
+/* Reads the objective column (given by its header name) of every data row. */
+static int read_objectives(const char *path, double *obj, int max) {
+  FILE *f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "%s missing", path);
+  char line[4096];
+  int col = -1, n = 0;
+  if (fgets(line, sizeof line, f)) {
+    int k = 0;
+    for (char *tok = line; tok; tok = strchr(tok, ','), tok = tok ? tok + 1 : NULL, k++)
+      if (!strncmp(tok, "objective,", 10) || !strcmp(tok, "objective\n"))
+        col = k;
+  }
+  ck_assert_int_ge(col, 0);
+  /* Fields may be empty, so split on every comma (no quoting in these). */
+  while (n < max && fgets(line, sizeof line, f)) {
+    char *tok = line;
+    for (int k = 0; k < col && tok; k++)
+      if ((tok = strchr(tok, ',')))
+        tok++;
+    ck_assert_ptr_nonnull(tok);
+    obj[n++] = strtod(tok, NULL);
+  }
+  fclose(f);
+  return n;
+}
+
+static char *slurp(const char *path) {
+  static char buf[65536];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  buf[n] = '\0';
+  if (f)
+    fclose(f);
+  return buf;
+}
+
+START_TEST(launch_local_matches_sim_at_s0) {
+  char *sim[] = {STALE_PROG, "sim", "--app", "mf", "--nodes", "4", "--staleness", "0",
+                 "--clocks", "8", NULL};
+  int st = wait_status(spawn(sim, "e2e_sim.csv", "e2e_sim.err", NULL));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sim failed: %s", slurp("e2e_sim.err"));
+  char *run[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                 "--clocks", "8", NULL};
+  st = wait_status(spawn(run, "e2e_real.csv", "e2e_real.err", NULL)); /* fresh secret */
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %s",
+                slurp("e2e_real.err"));
+  double a[16], b[16];
+  ck_assert_int_eq(read_objectives("e2e_sim.csv", a, 16), 8);
+  ck_assert_int_eq(read_objectives("e2e_real.csv", b, 16), 8);
+  for (int c = 0; c < 8; c++)
+    ck_assert_msg(fabs(a[c] - b[c]) <= 1e-6 * fabs(a[c]), "clock %d: sim %.9g real %.9g", c,
+                  a[c], b[c]);
+}
+END_TEST
+
+static pid_t start_rank(int r, int n, const char *coord, const char *secret, int clocks,
+                        const char *connect_timeout) {
+  char rank[16], size[16], cl[16], errf[48];
+  snprintf(rank, sizeof rank, "%d", r);
+  snprintf(size, sizeof size, "%d", n);
+  snprintf(cl, sizeof cl, "%d", clocks);
+  snprintf(errf, sizeof errf, "e2e_rank%d.err", r);
+  char *argv[] = {REAL_PROG, "run", "--app", "mf", "--rank", rank, "--world-size", size,
+                  "--coordinator", (char *)coord, "--clocks", cl, "--staleness", "1",
+                  "--connect-timeout", (char *)connect_timeout, NULL};
+  return spawn(argv, NULL, errf, secret);
+}
+
+static int free_port(void) {
+  /* Ports in a range ctest runs rarely collide on; vary by pid. */
+  return 20000 + (int)(getpid() % 20000);
+}
+
+START_TEST(killing_a_rank_stops_the_others_naming_it) {
+  char coord[32];
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", free_port());
+  pid_t p[4];
+  for (int r = 0; r < 4; r++)
+    p[r] = start_rank(r, 4, coord, "s3cret", 1000000, "10"); /* runs until killed */
+  sleep_ms(1500);
+  for (int r = 0; r < 4; r++)
+    ck_assert_msg(waitpid(p[r], NULL, WNOHANG) == 0, "rank %d ended early: %s", r,
+                  slurp(r == 0 ? "e2e_rank0.err" : "e2e_rank1.err"));
+  kill(p[2], SIGKILL);
+  double t0 = now_s();
+  wait_status(p[2]);
+  for (int r = 0; r < 4; r++) {
+    if (r == 2)
+      continue;
+    int st = 0;
+    pid_t got = 0;
+    while ((got = waitpid(p[r], &st, WNOHANG)) == 0 && now_s() - t0 < 10)
+      sleep_ms(20);
+    if (got == 0) {
+      kill(p[r], SIGKILL);
+      wait_status(p[r]);
+    }
+    ck_assert_msg(got == p[r], "rank %d still running 10 s after rank 2 died", r);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "rank %d exit status %d", r, st);
+    char errf[32];
+    snprintf(errf, sizeof errf, "e2e_rank%d.err", r);
+    ck_assert_msg(strstr(slurp(errf), "lost peer rank 2") != NULL, "rank %d said: %s", r,
+                  slurp(errf));
+  }
+}
+END_TEST
+
+START_TEST(rank_without_secret_cannot_join) {
+  char coord[32];
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", free_port() + 1);
+  pid_t p0 = start_rank(0, 2, coord, "right", 3, "2");
+  pid_t p1 = start_rank(1, 2, coord, "wrong", 3, "2");
+  int s1 = wait_status(p1), s0 = wait_status(p0);
+  ck_assert(WIFEXITED(s1) && WEXITSTATUS(s1) != 0);
+  ck_assert(WIFEXITED(s0) && WEXITSTATUS(s0) != 0);
+  /* The connecting rank checks the other's proof first and hangs up. */
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_rank1.err"), "rank 0 failed the shared-secret proof"));
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_rank0.err"), "closed during the handshake"));
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_rank0.err"), "rank 1 did not join"));
+}
+END_TEST
+
+START_TEST(bad_command_lines_are_refused) {
+  char *a1[] = {REAL_PROG, "run", "--app", "mf", "--world-size", "2", "--coordinator",
+                "127.0.0.1:1", NULL};
+  int st = wait_status(spawn(a1, NULL, "e2e_bad.err", "x"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_bad.err"), "rank is unknown"));
+  char *a2[] = {REAL_PROG, "run", "--app", "mf", "--rank", "1", "--world-size", "2",
+                "--coordinator", "10.1.2.3:7000", NULL};
+  st = wait_status(spawn(a2, NULL, "e2e_bad.err", "x"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_bad.err"), "--listen HOST:PORT is required"));
+  char *a3[] = {REAL_PROG, "run", "--app", "mf", "--rank", "0", "--world-size", "2",
+                "--coordinator", "127.0.0.1:7000", NULL};
+  st = wait_status(spawn(a3, NULL, "e2e_bad.err", NULL));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_bad.err"), "no cluster secret"));
+  FILE *f = fopen("e2e_hosts.txt", "w");
+  fprintf(f, "127.0.0.1:7001\n# comment\nnot-an-address\n");
+  fclose(f);
+  char *a4[] = {REAL_PROG, "run", "--app", "mf", "--rank", "0", "--hostfile", "e2e_hosts.txt",
+                NULL};
+  st = wait_status(spawn(a4, NULL, "e2e_bad.err", "x"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_bad.err"), "e2e_hosts.txt:3"));
+  /* The rank and size may come from mpirun's environment. */
+  setenv("OMPI_COMM_WORLD_RANK", "5", 1);
+  setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+  char *a5[] = {REAL_PROG, "run", "--app", "mf", "--coordinator", "127.0.0.1:7000", NULL};
+  st = wait_status(spawn(a5, NULL, "e2e_bad.err", "x"));
+  unsetenv("OMPI_COMM_WORLD_RANK");
+  unsetenv("OMPI_COMM_WORLD_SIZE");
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_bad.err"), "OMPI_COMM_WORLD_RANK"));
+}
+END_TEST
+
+/* The hostfile mode of launch, with an "ssh" that runs the command here:
+ * every rank starts on its line's address and reads the secret from its
+ * standard input. */
+START_TEST(launch_hostfile_over_ssh_command) {
+  FILE *f = fopen("e2e_fake_ssh.sh", "w");
+  fprintf(f, "#!/bin/sh\nshift\nexec \"$@\"\n");
+  fclose(f);
+  chmod("e2e_fake_ssh.sh", 0700);
+  int base = free_port() + 2;
+  f = fopen("e2e_hostfile.txt", "w");
+  for (int i = 0; i < 3; i++)
+    fprintf(f, "127.0.0.1:%d\n", base + i);
+  fclose(f);
+  FILE *sf = fopen("e2e_secret.txt", "w");
+  fprintf(sf, "hostfile-secret\n");
+  fclose(sf);
+  char *run[] = {REAL_PROG, "launch", "--hostfile", "e2e_hostfile.txt", "--ssh",
+                 "./e2e_fake_ssh.sh", "--secret-file", "e2e_secret.txt", "--app", "mf",
+                 "--clocks", "3", "--staleness", "0", NULL};
+  int st = wait_status(spawn(run, "e2e_hf.csv", "e2e_hf.err", NULL));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %s", slurp("e2e_hf.err"));
+  double b[8];
+  ck_assert_int_eq(read_objectives("e2e_hf.csv", b, 8), 3);
+  ck_assert(b[2] > 0 && b[2] < 10);
+}
+END_TEST
+
+static tbl_set mf_tables(uint32_t clocks) {
+  const app_ops *app = app_find("mf");
+  ck_assert_ptr_nonnull(app);
+  app_params ap = {.seed = 1, .nworkers = 4, .clocks = clocks};
+  void *shared = NULL;
+  char err[300];
+  ck_assert_int_eq(app->load(&ap, &shared, err, sizeof err), 0);
+  tbl_set t;
+  memset(&t, 0, sizeof t);
+  tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = clocks, .width = APP_METRICS_WIDTH};
+  ck_assert_int_eq(tbl_add(&t, &metrics), 0);
+  ck_assert_int_eq(app->tables(shared, &t), 0);
+  app->free(shared);
+  return t;
+}
+
+/* Metrics row c of a checkpoint (zeros if absent). */
+static void metrics_row(const rt_ckpt_rows *r, uint32_t c, float out[APP_METRICS_WIDTH]) {
+  memset(out, 0, sizeof(float) * APP_METRICS_WIDTH);
+  for (uint32_t i = 0; i < r->n; i++)
+    if (r->rows[i].table == APP_METRICS_TABLE && r->rows[i].row == c)
+      memcpy(out, r->rows[i].v, sizeof(float) * APP_METRICS_WIDTH);
+}
+
+/* A run checkpoints at clocks 2, 4, 6; a crash while checkpoint 6 was
+ * being written (its shard files exist, COMPLETE does not) makes --resume
+ * restart from 4. The resumed run's own checkpoint 6 then holds exactly the
+ * first run's metrics rows 0..3: restored once, neither lost nor doubled. */
+START_TEST(resume_restarts_from_last_complete_checkpoint) {
+  ck_assert_int_eq(system("rm -rf e2e_ckpt e2e_ckpt6_first e2e_first"), 0);
+  char *run[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                 "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "e2e_ckpt",
+                 NULL};
+  int st = wait_status(spawn(run, "e2e_ck1.csv", "e2e_ck1.err", "ck"));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first run: %s", slurp("e2e_ck1.err"));
+  ck_assert_int_eq(access("e2e_ckpt/ckpt-6/COMPLETE", F_OK), 0);
+  ck_assert_int_eq(system("cp -r e2e_ckpt/ckpt-6 e2e_ckpt6_first && "
+                          "rm e2e_ckpt/ckpt-6/COMPLETE"), 0);
+  char *again[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                   "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "e2e_ckpt",
+                   "--resume", NULL};
+  st = wait_status(spawn(again, "e2e_ck2.csv", "e2e_ck2.err", "ck"));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "resumed run: %s", slurp("e2e_ck2.err"));
+  ck_assert_ptr_nonnull(strstr(slurp("e2e_ck2.err"), "resuming from the checkpoint of clock 4"));
+  tbl_set t = mf_tables(8);
+  rt_ckpt_rows a, b;
+  char err[600];
+  ck_assert_int_eq(system("mkdir -p e2e_first && rm -rf e2e_first/ckpt-6 && "
+                          "mv e2e_ckpt6_first e2e_first/ckpt-6"), 0);
+  ck_assert_msg(rt_ckpt_read_shard("e2e_first", 6, 0, 1, &t, &a, err, sizeof err) == 0, "%s",
+                err);
+  ck_assert_msg(rt_ckpt_read_shard("e2e_ckpt", 6, 0, 1, &t, &b, err, sizeof err) == 0, "%s",
+                err);
+  for (uint32_t c = 0; c < 4; c++) {
+    float ra[APP_METRICS_WIDTH], rb[APP_METRICS_WIDTH];
+    metrics_row(&a, c, ra);
+    metrics_row(&b, c, rb);
+    ck_assert_float_ne(ra[1], 0); /* the test-rating count is never zero */
+    ck_assert_msg(!memcmp(ra, rb, sizeof ra), "metrics row %u: %g %g vs %g %g", c, ra[0], ra[1],
+                  rb[0], rb[1]);
+  }
+  rt_ckpt_rows_free(&a);
+  rt_ckpt_rows_free(&b);
+  /* The CSV rows of the restored clocks are the first run's. */
+  double oa[8], ob[8];
+  ck_assert_int_eq(read_objectives("e2e_ck1.csv", oa, 8), 8);
+  ck_assert_int_eq(read_objectives("e2e_ck2.csv", ob, 8), 8);
+  for (int c = 0; c < 4; c++)
+    ck_assert(oa[c] == ob[c]);
+  /* A corrupted shard file is refused by name. */
+  FILE *f = fopen("e2e_ckpt/ckpt-6/shard-0.bin", "r+b");
+  fseek(f, 40, SEEK_SET);
+  fputc(0x55, f);
+  fclose(f);
+  ck_assert(rt_ckpt_read_shard("e2e_ckpt", 6, 0, 1, &t, &b, err, sizeof err) != 0);
+  ck_assert_ptr_nonnull(strstr(err, "shard-0.bin: checksum mismatch"));
+}
+END_TEST
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  Suite *s = suite_create("real_e2e");
+  TCase *tc = tcase_create("all");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, bad_command_lines_are_refused);
+  tcase_add_test(tc, launch_local_matches_sim_at_s0);
+  tcase_add_test(tc, killing_a_rank_stops_the_others_naming_it);
+  tcase_add_test(tc, rank_without_secret_cannot_join);
+  tcase_add_test(tc, launch_hostfile_over_ssh_command);
+  tcase_add_test(tc, resume_restarts_from_last_complete_checkpoint);
+  suite_add_tcase(s, tc);
+  SRunner *r = srunner_create(s);
+  srunner_run_all(r, CK_NORMAL);
+  int failed = srunner_ntests_failed(r);
+  srunner_free(r);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
