@@ -4,6 +4,7 @@
  * objective of every clock from the server shards afterwards. */
 #include "sim.h"
 
+#include <errno.h>
 #include <simgrid/actor.h>
 #include <simgrid/cond.h>
 #include <simgrid/engine.h>
@@ -39,6 +40,20 @@ typedef struct sim_ctx {
 
 static int sim_initialised;
 
+/* This clock's work multiplier for node: a transient straggler is drawn
+ * independently per (seed, node, clock) by a hash, so it does not depend on
+ * the order actors run in. */
+static double sim_straggle(const sim_params *p, uint32_t node, uint32_t clock) {
+  if (!(p->straggle_fraction > 0) || p->straggle_factor == 1.0) return 1.0;
+  uint64_t z = p->seed ^ 0x5354524147474cull; /* "STRAGGL" */
+  z += ((uint64_t)node << 32 | clock) * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  double u = (double)(z >> 11) * 0x1.0p-53;
+  return u < p->straggle_fraction ? p->straggle_factor : 1.0;
+}
+
 static void sim_worker_actor(int argc, char **argv) {
   (void)argc;
   (void)argv;
@@ -56,6 +71,7 @@ static void sim_worker_actor(int argc, char **argv) {
     return;
   }
   for (uint32_t c = 0; c < p->clocks; c++) {
+    r->bnodes[sw->w.client_index].slow[sw->w.id] = sim_straggle(p, sw->w.client_index, c);
     rc = p->app->step(p->shared, ws, &sw->w, c);
     if (rc == 0) rc = ps_clock(&sw->w);
     if (rc != 0) {
@@ -317,6 +333,10 @@ int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen
   r.p = p;
   r.stats = stats;
   memset(stats, 0, p->clocks * sizeof *stats);
+  if (p->trace_frames && !(r.world.trace = fopen(p->trace_frames, "w"))) {
+    snprintf(err, errlen, "--trace-frames: %s: %s", p->trace_frames, strerror(errno));
+    return ST_EINVAL;
+  }
   rc = sim_setup(&r, err, errlen);
   if (rc == 0) {
     simgrid_run();
@@ -333,6 +353,10 @@ int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen
       if (rc) snprintf(err, errlen, "reading the metrics rows failed: %s", st_strerror(rc));
     }
     if (rc == 0 && p->inspect) p->inspect(p->inspect_arg, r.nodes, p->cfg.nclients);
+  }
+  if (r.world.trace && (ferror(r.world.trace) | fclose(r.world.trace)) != 0 && rc == 0) {
+    snprintf(err, errlen, "--trace-frames: %s: write failed", p->trace_frames);
+    rc = ST_ESEND;
   }
   sim_free(&r);
   return rc;

@@ -36,6 +36,15 @@ typedef struct sim_params {
   const char *platform_file; /* NULL: build from plat */
   plat_spec plat;            /* nodes must equal cfg.nclients when used */
   uint32_t stack_kib;        /* actor stack size; 0: SIM_DEFAULT_STACK_KIB */
+  /* Optional: a file written with one "src dst bytes" line per frame sent,
+   * in send order (sim/bench replays it); NULL: none. Borrowed. */
+  const char *trace_frames;
+  /* Transient stragglers: in every clock, each node is independently slow
+   * with probability straggle_fraction, its work then taking
+   * straggle_factor times longer (a pause, a co-located job). Drawn from
+   * seed, node and clock, so runs repeat exactly. */
+  double straggle_fraction, straggle_factor;
+  uint64_t seed;
   sim_progress_fn progress;  /* optional */
   void *progress_arg;
   sim_inspect_fn inspect;    /* optional */

@@ -72,6 +72,7 @@ static int simbe_send(void *ctx, uint32_t dst, const uint8_t *frame, size_t len)
   }
   n->world->bytes_sent += len;
   n->world->frames_sent++;
+  if (n->world->trace) fprintf(n->world->trace, "%u %u %zu\n", (unsigned)n->id, (unsigned)dst, len);
   n->world->inflight++;
   return 0;
 }
@@ -110,9 +111,9 @@ static void simbe_wake(void *ctx, uint32_t worker) {
 }
 
 static void simbe_charge(void *ctx, uint32_t worker, double work) {
-  (void)ctx;
-  (void)worker;
-  sg_actor_execute(work); /* flops on this host: its speed makes it seconds */
+  simbe_node *n = ctx;
+  double slow = worker < n->nworkers && n->slow ? n->slow[worker] : 1.0;
+  sg_actor_execute(work * slow); /* flops on this host: its speed makes it seconds */
 }
 
 static void simbe_lock(void *ctx) { (void)ctx; }
@@ -475,13 +476,17 @@ int simbe_node_init(simbe_node *n, simbe_world *w, uint32_t id, sg_host_t host, 
   n->nworkers = nworkers;
   n->cond = calloc(nworkers ? nworkers : 1, sizeof *n->cond);
   n->woken = calloc(nworkers ? nworkers : 1, 1);
-  if (!n->cond || !n->woken) {
+  n->slow = malloc((nworkers ? nworkers : 1) * sizeof *n->slow);
+  if (!n->cond || !n->woken || !n->slow) {
     free(n->cond);
     free(n->woken);
+    free(n->slow);
     n->cond = NULL;
     n->woken = NULL;
+    n->slow = NULL;
     return ST_ENOMEM;
   }
+  for (uint32_t i = 0; i < nworkers; i++) n->slow[i] = 1.0;
   n->mutex = sg_mutex_init();
   n->inq_cond = sg_cond_init();
   n->nic_cond = sg_cond_init();
@@ -507,5 +512,6 @@ void simbe_node_free(simbe_node *n) {
   free(n->inq_at);
   free(n->cond);
   free(n->woken);
+  free(n->slow);
   memset(n, 0, sizeof *n);
 }

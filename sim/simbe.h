@@ -20,6 +20,7 @@
 
 #include <simgrid/forward.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "backend.h"
 #include "node.h"
@@ -49,6 +50,8 @@ typedef struct simbe_world {
   uint32_t ready_needed, ready; /* mailbox owners registered before workers start */
   uint64_t bytes_sent;  /* sum of frame lengths handed to send() */
   uint64_t frames_sent;
+  FILE *trace;          /* optional, borrowed: one "src dst bytes" line per
+                           frame handed to send() (stale sim --trace-frames) */
   uint64_t inflight;    /* frames and timers not yet handled */
   double blocked;       /* worker seconds spent in block() */
   uint32_t workers_left;
@@ -82,6 +85,7 @@ struct simbe_node {
   uint32_t id;
   sg_host_t host;
   uint32_t nworkers;
+  double *slow;       /* per worker: this clock's work multiplier (>= 1) */
   sg_mutex_t mutex;   /* guards the conds' waits */
   sg_cond_t *cond;    /* per worker */
   uint8_t *woken;     /* per worker: wake() happened since the last block() */

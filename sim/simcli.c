@@ -20,8 +20,10 @@
 typedef struct sim_cli {
   runopt o;
   plat_spec plat;
+  double straggle_fraction, straggle_factor; /* --stragglers: per clock */
   uint32_t nodes; /* 0: not given */
   const char *platform_file;
+  const char *trace_frames; /* --trace-frames FILE (undocumented in --help) */
   uint32_t jobs;
   uint32_t stack_kib;
   int network; /* 0 default, 1 switch, 2 direct */
@@ -50,7 +52,10 @@ static void sim_usage(FILE *f) {
           "  --top-bandwidth BW      shared link joining racks (default 40Gbps)\n"
           "  --host-speed S          flop/s of a host, e.g. 1Gf (default 5.5Gf; see\n"
           "                          `stale calibrate` for this machine's rate)\n"
-          "  --stragglers FxK        fraction F of nodes, chosen from the seed, K times slower\n"
+          "  --stragglers FxK        transient stragglers: in every clock each node is, with\n"
+          "                          probability F, K times slower for that clock (from the seed)\n"
+          "  --slow-nodes FxK        persistent: a fraction F of hosts, chosen from the seed,\n"
+          "                          K times slower for the whole run\n"
           "  --jitter J              each node's speed times U[1-J, 1+J], from the seed\n"
           "  --platform FILE.xml     a SimGrid platform file instead; nodes are its hosts\n"
           "                          sorted by name\n\n"
@@ -87,7 +92,10 @@ static int sim_parse_flag(sim_cli *c, int argc, char **argv, int *i, char *err, 
     DONE(plat_parse_bandwidth("--top-bandwidth", v, &c->plat.top_bandwidth, err, errlen));
   if (TAKE("--host-speed")) DONE(plat_parse_speed("--host-speed", v, &c->plat.host_speed, err, errlen));
   if (TAKE("--stragglers"))
-    DONE(plat_parse_stragglers("--stragglers", v, &c->plat.straggler_fraction,
+    DONE(plat_parse_stragglers("--stragglers", v, &c->straggle_fraction, &c->straggle_factor, err,
+                               errlen));
+  if (TAKE("--slow-nodes"))
+    DONE(plat_parse_stragglers("--slow-nodes", v, &c->plat.straggler_fraction,
                                &c->plat.straggler_factor, err, errlen));
   if (TAKE("--jitter")) DONE(runopt_real("--jitter", v, 0, 0.99, &c->plat.jitter, err, errlen));
   if (TAKE("--platform")) {
@@ -105,6 +113,12 @@ static int sim_parse_flag(sim_cli *c, int argc, char **argv, int *i, char *err, 
     }
     return 1;
   }
+  /* For sim/bench: not in --help, documented in sim.h and the README. */
+  if (TAKE("--trace-frames")) {
+    if (rc < 0) return rc;
+    c->trace_frames = v;
+    return 1;
+  }
   if (TAKE("--jobs")) DONE(runopt_u32("--jobs", v, 1, SIM_MAX_JOBS, &c->jobs, err, errlen));
   if (TAKE("--stack-size"))
     DONE(runopt_u32("--stack-size", v, 16, 65536, &c->stack_kib, err, errlen));
@@ -117,6 +131,7 @@ static int sim_parse(sim_cli *c, int argc, char **argv, char *err, size_t errlen
   memset(c, 0, sizeof *c);
   runopt_defaults(&c->o);
   plat_defaults(&c->plat, 0);
+  c->straggle_factor = 1.0;
   c->jobs = 2;
   c->stack_kib = SIM_DEFAULT_STACK_KIB;
   int i = 1;
@@ -187,7 +202,8 @@ static const char *const sim_columns[] = {
     "run",          "app",           "metric",   "nodes",         "workers_per_node",
     "servers",      "staleness",     "push",     "clocks",        "seed",
     "topology",     "platform",      "bandwidth_Bps", "latency_s", "backbone_Bps",
-    "host_speed_flops", "straggler_fraction", "straggler_factor", "jitter", "clock",
+    "host_speed_flops", "slow_fraction", "slow_factor", "jitter", "straggler_fraction",
+    "straggler_factor", "clock",
     "sim_time_s",   "objective",     "bytes_sent", "blocked_s"};
 #define SIM_NCOLUMNS (sizeof sim_columns / sizeof sim_columns[0])
 
@@ -231,6 +247,8 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, const s
       csv_real(&w, c->plat.straggler_factor);
       csv_real(&w, c->plat.jitter);
     }
+    csv_real(&w, c->straggle_fraction);
+    csv_real(&w, c->straggle_factor);
     csv_u64(&w, k);
     csv_real(&w, st[k].time);
     csv_real(&w, st[k].objective);
@@ -278,6 +296,10 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
                   .platform_file = c->platform_file,
                   .plat = c->plat,
                   .stack_kib = c->stack_kib,
+                  .trace_frames = c->trace_frames,
+                  .straggle_fraction = c->straggle_fraction,
+                  .straggle_factor = c->straggle_factor,
+                  .seed = c->o.seed,
                   .progress = sim_progress,
                   .progress_arg = &ps};
   int rc = sim_run(&p, st, err, sizeof err);
@@ -383,6 +405,10 @@ int sim_main(int argc, char **argv) {
   }
   if (runopt_check(&c.o, err, sizeof err) != 0) {
     fprintf(stderr, "stale sim: %s\n", err);
+    return 2;
+  }
+  if (c.trace_frames && c.o.nstaleness != 1) {
+    fprintf(stderr, "stale sim: --trace-frames: needs a single --staleness value\n");
     return 2;
   }
   const app_ops *app = app_find(c.o.app);

@@ -118,7 +118,7 @@ static void t_inspect(void *arg, st_node *const *nodes, uint32_t n) {
 }
 
 /* Runs one simulation in a child process and returns its report. */
-static void t_run(int ports, t_report *rep) {
+static void t_run_straggling(int ports, double fraction, double factor, t_report *rep) {
   int fds[2];
   ck_assert_int_eq(pipe(fds), 0);
   fflush(NULL);
@@ -148,6 +148,9 @@ static void t_run(int ports, t_report *rep) {
     p.plat.host_speed = 1e9;
     p.plat.straggler_fraction = 0.25;
     p.plat.straggler_factor = 3;
+    p.straggle_fraction = fraction;
+    p.straggle_factor = factor;
+    p.seed = 3;
     int rc = sim_run(&p, r.stats, r.err, sizeof r.err);
     r.rc = rc ? rc : r.rc;
     r.ssp_violations = ((t_shared *)shared)->ssp_violations;
@@ -168,6 +171,8 @@ static void t_run(int ports, t_report *rep) {
   ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed (status %d)", status);
   ck_assert_uint_eq(got, sizeof *rep);
 }
+
+static void t_run(int ports, t_report *rep) { t_run_straggling(ports, 0, 1, rep); }
 
 static void t_check(const t_report *r) {
   ck_assert_msg(r->rc == 0, "run failed: %s (%s)", r->err, st_strerror(r->rc));
@@ -219,12 +224,30 @@ START_TEST(direct_network_run_sums_exactly) {
 }
 END_TEST
 
+/* Transient stragglers: with every node slowed 2x in every clock, each clock
+ * costs at least twice the slowest charge; with some nodes slowed at
+ * random, results still sum exactly and repeat. */
+START_TEST(transient_stragglers_slow_clocks_and_repeat) {
+  t_report all, a, b, none;
+  t_run_straggling(1, 1.0, 2.0, &all);
+  t_check(&all);
+  ck_assert_msg(all.stats[T_CLOCKS - 1].time >= T_CLOCKS * 18e-3, "time %g", all.stats[T_CLOCKS - 1].time);
+  t_run_straggling(1, 0.3, 5.0, &a);
+  t_check(&a);
+  t_run_straggling(1, 0.3, 5.0, &b);
+  ck_assert_mem_eq(a.stats, b.stats, sizeof a.stats);
+  t_run(1, &none);
+  ck_assert(a.stats[T_CLOCKS - 1].time > none.stats[T_CLOCKS - 1].time);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sim_run");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, switch_network_run_sums_exactly_and_repeats);
   tcase_add_test(tc, direct_network_run_sums_exactly);
+  tcase_add_test(tc, transient_stragglers_slow_clocks_and_repeat);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -133,6 +133,9 @@ static int mf_load(const app_params *p, void **shared, char *err, size_t errlen)
   } else {
     mf_gen_params g = mf_gen_defaults();
     g.seed = p->seed;
+    if (s->opt.gen_users) g.users = s->opt.gen_users;
+    if (s->opt.gen_items) g.items = s->opt.gen_items;
+    if (s->opt.gen_ratings) g.ratings = s->opt.gen_ratings;
     rc = mf_generate(&g, &s->data, err, errlen);
   }
   if (rc) goto fail;
@@ -251,7 +254,7 @@ static int collect_ratings(const mf_shared *s, const ps_worker *w, mf_worker *m,
   double want = (double)s->opt.batch * (double)m->ntrain;
   m->per_clock = (size_t)want;
   if ((double)m->per_clock < want) m->per_clock++;
-  if (m->per_clock > m->ntrain) m->per_clock = m->ntrain;
+  if (m->ntrain == 0) m->per_clock = 0;
   return 0;
 }
 

@@ -44,8 +44,9 @@ static int parse_number(const char *s, size_t len, double *out) {
 
 int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen) {
   mf_options o = mf_options_defaults();
-  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg"};
-  int seen[5] = {0};
+  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg", "users", "items", "ratings"};
+  enum { NKEYS = sizeof keys / sizeof keys[0] };
+  int seen[NKEYS] = {0};
   const char *p = text ? text : "";
   while (*p) {
     const char *end = strchr(p, ',');
@@ -56,11 +57,12 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
     const char *val = eq + 1;
     size_t vlen = len - klen - 1;
     int k = -1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < NKEYS; i++)
       if (strlen(keys[i]) == klen && memcmp(keys[i], p, klen) == 0) k = i;
     if (k < 0)
-      return opt_fail(err, errlen, "unknown key '%.*s' (known: rank, lr, reg, batch, avg)", (int)klen,
-                      p);
+      return opt_fail(err, errlen,
+                      "unknown key '%.*s' (known: rank, lr, reg, batch, avg, users, items, ratings)",
+                      (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     double v;
     const char *want = NULL;
@@ -72,10 +74,12 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       want = "a number > 0";
     else if (k == 2 && !(v >= 0))
       want = "a number >= 0";
-    else if (k == 3 && !(v > 0 && v <= 1))
-      want = "a number in (0, 1]";
+    else if (k == 3 && !(v > 0 && v <= 64))
+      want = "a number in (0, 64]";
     else if (k == 4 && v != 0 && v != 1)
       want = "0 or 1";
+    else if (k >= 5 && (v != floor(v) || v < 1 || v > 4e9))
+      want = "a positive integer";
     if (want)
       return opt_fail(err, errlen, "bad value '%.*s' for '%.*s': expected %s", (int)vlen, val,
                       (int)klen, p, want);
@@ -87,8 +91,14 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       o.reg = (float)v;
     else if (k == 3)
       o.batch = (float)v;
-    else
+    else if (k == 4)
       o.avg = (uint8_t)v;
+    else if (k == 5)
+      o.gen_users = (uint32_t)v;
+    else if (k == 6)
+      o.gen_items = (uint32_t)v;
+    else
+      o.gen_ratings = (uint64_t)v;
     if (!end) break;
     p = end + 1;
     if (!*p) return opt_fail(err, errlen, "trailing ','");

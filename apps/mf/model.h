@@ -13,15 +13,21 @@ typedef struct mf_options {
   uint32_t rank; /* factor length, 1..1024 */
   float lr;      /* SGD step size, > 0 */
   float reg;     /* L2 weight on both factors, >= 0 */
-  float batch;   /* share of a worker's training ratings per clock, (0, 1] */
+  float batch;   /* training ratings visited per clock, as a multiple of the
+                    worker's training set, (0, 64]: above 1, several local
+                    passes per clock */
   uint8_t avg;   /* 1: an item's pushed delta is divided by the number of
                     workers rating it (parameter averaging); 0: summed */
+  /* Shape of the generated set when no data file is given; 0 = default. */
+  uint32_t gen_users, gen_items;
+  uint64_t gen_ratings;
 } mf_options;
 
 /* rank=16, lr=0.2, reg=0.05, batch=1.0, avg=1 (lr suits averaging) */
 mf_options mf_options_defaults(void);
 
-/* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg; text borrowed,
+/* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg, and users,
+ * items, ratings for the generated set; text borrowed,
  * NULL or "" means all defaults) over the defaults into *out. Unknown keys,
  * repeated keys, bad numbers or values out of range give ST_EPARSE and a
  * message in err[errlen]. */
