@@ -29,7 +29,9 @@ typedef struct cl_row {
 typedef struct cl_delta {
   uint64_t key;
   uint32_t table, row, width, shard;
+  uint32_t tindex;             /* position of the table in the table set */
   uint8_t sparse;
+  struct cl_delta *next_spare; /* link in the spare list when unused */
   float d[];
 } cl_delta;
 
@@ -67,6 +69,9 @@ struct cl_client {
   st_clock_t clock; /* min over workers: the clock last flushed */
   cl_delta **flushbuf;
   size_t capflush;
+  /* Acknowledged deltas kept for reuse, per table (every clock would
+   * otherwise allocate and free one per row touched). */
+  cl_delta *spare[TBL_MAX];
   wire_buf out;
   cl_stats stats;
 };
@@ -91,8 +96,12 @@ cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t clien
   return c;
 }
 
-static void cl_sent_free(cl_sent *e) {
-  for (size_t i = 0; i < e->n; i++) free(e->rows[i]);
+static void cl_sent_free(cl_client *c, cl_sent *e) {
+  for (size_t i = 0; i < e->n; i++) {
+    cl_delta *d = e->rows[i];
+    d->next_spare = c->spare[d->tindex];
+    c->spare[d->tindex] = d;
+  }
   free(e->rows);
 }
 
@@ -109,7 +118,7 @@ void cl_destroy(cl_client *c) {
   if (c->shards) {
     for (uint32_t j = 0; j < c->cfg.nservers; j++) {
       cl_shard *sh = &c->shards[j];
-      for (size_t i = sh->head; i < sh->nsent; i++) cl_sent_free(&sh->sent[i]);
+      for (size_t i = sh->head; i < sh->nsent; i++) cl_sent_free(c, &sh->sent[i]);
       free(sh->sent);
       free(sh->rows);
     }
@@ -118,6 +127,11 @@ void cl_destroy(cl_client *c) {
   free(c->wclock);
   free(c->wait);
   free(c->flushbuf);
+  for (uint32_t t = 0; t < TBL_MAX; t++)
+    for (cl_delta *d = c->spare[t], *next; d; d = next) {
+      next = d->next_spare;
+      free(d);
+    }
   wire_buf_free(&c->out);
   free(c);
 }
@@ -336,13 +350,19 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
   cl_delta *d = hmap_get(&c->oplog, key);
   if (!d) {
     const tbl_def *def = tbl_find(&c->tables, table);
-    d = calloc(1, sizeof *d + (size_t)def->width * sizeof(float));
-    if (!d) return ST_ENOMEM;
+    uint32_t tindex = (uint32_t)(def - c->tables.defs);
+    if ((d = c->spare[tindex])) {
+      c->spare[tindex] = d->next_spare;
+      memset(d->d, 0, (size_t)def->width * sizeof(float));
+    } else if (!(d = calloc(1, sizeof *d + (size_t)def->width * sizeof(float)))) {
+      return ST_ENOMEM;
+    }
     *d = (cl_delta){.key = key,
                     .table = table,
                     .row = row,
                     .width = def->width,
                     .shard = tbl_shard(table, row, c->cfg.nservers),
+                    .tindex = tindex,
                     .sparse = def->sparse};
     if (hmap_put(&c->oplog, key, d)) {
       free(d);
@@ -428,8 +448,8 @@ static int cl_check_rows(const cl_client *c, const wire_msg *m, uint32_t shard) 
 }
 
 /* Forgets sent deltas the shard has applied (seq <= ack). */
-static void cl_prune_sent(cl_shard *sh, uint32_t ack) {
-  while (sh->head < sh->nsent && sh->sent[sh->head].seq <= ack) cl_sent_free(&sh->sent[sh->head++]);
+static void cl_prune_sent(cl_client *c, cl_shard *sh, uint32_t ack) {
+  while (sh->head < sh->nsent && sh->sent[sh->head].seq <= ack) cl_sent_free(c, &sh->sent[sh->head++]);
   if (sh->head == sh->nsent) sh->head = sh->nsent = 0;
 }
 
@@ -493,7 +513,7 @@ int cl_on_message(cl_client *c, const wire_msg *m) {
   if (m->hdr.ack > sh->seq) return ST_EPEER; /* acknowledges frames never sent */
   int rc = cl_check_rows(c, m, shard);
   if (rc) return rc;
-  cl_prune_sent(sh, m->hdr.ack);
+  cl_prune_sent(c, sh, m->hdr.ack);
   wire_iter it;
   wire_row wr;
   wire_iter_init(&it, m);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The default experiment: how the staleness bound changes convergence of
+# matrix factorization on a simulated 1024-node cluster with stragglers.
+# Runs one simulation per bound (0 = BSP ... inf = asynchronous), then
+# computes time-to-target and draws the figure; prints the PNG path last.
+#
+#   experiments/staleness_sweep.sh [extra `stale sim` flags]
+# Environment overrides (defaults in brackets):
+#   NODES [1024]  SERVERS [16]  CLOCKS [15]  STALENESS [0,1,2,4,8,16,inf]
+#   STRAGGLERS [0.1x5: each clock, each node is 5x slower with p = 0.1]
+#   BANDWIDTH [10Gbps]  SEED [1]  TARGET [1.05 x best RMSE of s=0]
+#   MF [the generated ratings set and SGD settings, see below]
+#   OUT [out/staleness]  (writes OUT.csv, OUT_ttt.csv, OUT.png)
+# The data: no ratings set ships with Debian, so MF generates a seeded
+# MovieLens-like set: 20000 users, 500 items, 1M ratings (about 1000 per
+# node); rank 8, 16 local SGD passes per clock (batch=16) so that a node's
+# compute is comparable to its share of the servers' pushes, step 0.01 with
+# per-item averaging of the workers' deltas.
+set -euo pipefail
+cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
+
+NODES=${NODES:-1024}
+SERVERS=${SERVERS:-16}
+CLOCKS=${CLOCKS:-15}
+STALENESS=${STALENESS:-0,1,2,4,8,16,inf}
+STRAGGLERS=${STRAGGLERS:-0.1x5}
+BANDWIDTH=${BANDWIDTH:-10Gbps}
+SEED=${SEED:-1}
+TARGET=${TARGET:-}
+MF=${MF:-users=20000,items=500,ratings=1000000,rank=8,batch=16,lr=0.01}
+OUT=${OUT:-out/staleness}
+STALE=${STALE:-build/stale}
+
+[[ -x $STALE ]] || { echo "staleness_sweep.sh: $STALE not built (run scripts/main.sh)" >&2; exit 1; }
+command -v gnuplot >/dev/null || { echo "staleness_sweep.sh: gnuplot not installed" >&2; exit 1; }
+mkdir -p -- "$(dirname -- "$OUT")"
+
+cmd=("$STALE" sim --app mf --nodes "$NODES" --servers "$SERVERS" --clocks "$CLOCKS"
+     --staleness "$STALENESS" --stragglers "$STRAGGLERS" --bandwidth "$BANDWIDTH" --seed "$SEED"
+     --app-options "$MF" --out "$OUT.csv" "$@")
+echo "staleness_sweep.sh: ${cmd[*]}" >&2
+start=$(date +%s)
+"${cmd[@]}"
+echo "staleness_sweep.sh: simulated in $(( $(date +%s) - start )) s wall" >&2
+
+awk -F, -v target="$TARGET" -f experiments/time_to_target.awk "$OUT.csv" > "${OUT}_ttt.csv"
+column -s, -t < "${OUT}_ttt.csv" >&2 || cat "${OUT}_ttt.csv" >&2
+
+title="MF on $NODES simulated nodes ($SERVERS server shards), $BANDWIDTH links, transient stragglers $STRAGGLERS"
+gnuplot -e "data='$OUT.csv'; ttt='${OUT}_ttt.csv'; out='$OUT.png'; title='$title'" plots/staleness.gp
+echo "$OUT.png"
