@@ -54,6 +54,14 @@ static void put_f32(uint8_t *p, float f) {
   put_u32(p, bits);
 }
 
+/* On little-endian hosts a dense run of floats is already in wire order,
+ * so it moves with one memcpy instead of byte by byte. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WIRE_HOST_LE 1
+#else
+#define WIRE_HOST_LE 0
+#endif
+
 static size_t frame_cap(size_t max_frame) {
   return max_frame ? max_frame : WIRE_MAX_FRAME;
 }
@@ -173,7 +181,15 @@ void wire_row_value(const wire_row *row, uint32_t i, uint32_t *col, float *val) 
 int wire_row_add_into(const wire_row *row, float *dst, uint32_t width) {
   if (row->kind == WIRE_ROW_DENSE) {
     if (row->n != width) return ST_ERANGE;
-    for (uint32_t i = 0; i < width; i++) dst[i] += get_f32(row->data + (size_t)i * DENSE_ENT);
+    if (WIRE_HOST_LE) {
+      for (uint32_t i = 0; i < width; i++) {
+        float f;
+        memcpy(&f, row->data + (size_t)i * DENSE_ENT, sizeof f);
+        dst[i] += f;
+      }
+    } else {
+      for (uint32_t i = 0; i < width; i++) dst[i] += get_f32(row->data + (size_t)i * DENSE_ENT);
+    }
     return 0;
   }
   if (row->kind != WIRE_ROW_SPARSE) return ST_EINVAL; /* id rows carry no values */
@@ -265,7 +281,10 @@ int wire_add_dense(wire_buf *b, uint32_t table, uint32_t row, const float *v, ui
   uint8_t *p = put_row_head(b->data + b->len, table, row, WIRE_ROW_DENSE);
   put_u32(p, width);
   p += ROW_COUNT;
-  for (uint32_t i = 0; i < width; i++, p += DENSE_ENT) put_f32(p, v[i]);
+  if (!WIRE_HOST_LE)
+    for (uint32_t i = 0; i < width; i++, p += DENSE_ENT) put_f32(p, v[i]);
+  else if (width) /* an empty row may come with v == NULL */
+    memcpy(p, v, (size_t)width * DENSE_ENT);
   b->len += (size_t)size;
   b->nrows++;
   return 0;

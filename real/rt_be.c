@@ -2,6 +2,9 @@
 #include "rt_be.h"
 
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 struct rt_timer {
   uv_timer_t t;
@@ -173,4 +176,14 @@ void rt_be_destroy(rt_be *b) {
   pthread_mutex_destroy(&b->mu);
   free(b->w);
   b->w = NULL;
+}
+
+void rt_be_keep_heap(void) {
+#ifdef __GLIBC__
+  /* Fixing the trim threshold also fixes glibc's mmap threshold (no longer
+   * adapted), so blocks up to 32 MiB (frames) come from the heap too. */
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TOP_PAD, 16 << 20);
+#endif
 }

@@ -8,11 +8,13 @@
  * the loop thread. */
 #include "rt_net.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "rt_sha256.h"
 #include "st.h"
@@ -57,6 +59,7 @@ typedef struct rt_out {
   struct rt_out *next;
   size_t len, cap; /* cap: bytes of data[] allocated (pooled blocks) */
   int core; /* a core frame (counted in bytes_sent), not a control one */
+  int rest; /* the rest of a frame whose start was written directly */
   uint8_t data[];
 } rt_out;
 
@@ -87,6 +90,12 @@ typedef struct rt_peer {
   /* under qlock */
   rt_out *head, *tail;
   size_t queued; /* bytes pending or being written */
+  /* The ready connection's socket when libuv had nothing left to write on
+   * it, else -1: a sender finding the queue empty then writes straight into
+   * the kernel from its own thread (see rt_net_send). Set and cleared by the
+   * loop thread, which clears it before the socket can close. */
+  int direct_fd;
+  int torn; /* a frame's start went out directly and its rest never will */
 } rt_peer;
 
 struct rt_net {
@@ -108,8 +117,10 @@ struct rt_net {
   double drain_deadline;
   int table_sent;
   pthread_mutex_t qlock;
+  pthread_mutex_t sendlock; /* senders, whole frames: see rt_net_send */
   pthread_cond_t room;
   int closing, failed, bye_sent; /* under qlock */
+  int bye_started;                /* under qlock: rt_net_bye was called */
   uint64_t bytes_sent;            /* under qlock */
   rt_out *pool;                   /* under qlock: spare large frame buffers */
   size_t pool_bytes;
@@ -245,6 +256,8 @@ rt_net *rt_net_create(uv_loop_t *loop, const rt_net_opts *opts, const rt_net_han
   }
   memcpy(n->secret, opts->secret, opts->secret_len);
   n->o.secret = n->secret;
+  for (uint32_t i = 0; i < opts->size; i++)
+    n->peers[i].direct_fd = -1;
   if (opts->peers) {
     memcpy(n->hostfile, opts->peers, opts->size * sizeof *n->hostfile);
     n->o.peers = n->hostfile;
@@ -263,6 +276,7 @@ rt_net *rt_net_create(uv_loop_t *loop, const rt_net_opts *opts, const rt_net_han
       n->o.listen = opts->coordinator;
   }
   pthread_mutex_init(&n->qlock, NULL);
+  pthread_mutex_init(&n->sendlock, NULL);
   pthread_cond_init(&n->room, NULL);
   return n;
 }
@@ -332,17 +346,60 @@ static int enqueue(rt_net *n, uint32_t dst, rt_out *o) {
   return 0;
 }
 
+/* Writes what the kernel takes of frame[0..len) to dst's socket now, from
+ * the calling thread, when nothing of dst's is queued or being written
+ * (so the byte order on the stream is kept): this saves copying the frame
+ * into a buffer and handing it to the loop thread. Holds qlock throughout,
+ * so no other sender or flush can come in between. Returns the bytes
+ * written (0: use the queue). */
+static size_t send_direct(rt_net *n, uint32_t dst, const uint8_t *frame, size_t len) {
+  rt_peer *p = &n->peers[dst];
+  size_t off = 0;
+  pthread_mutex_lock(&n->qlock);
+  if (p->direct_fd >= 0 && !p->head && p->queued == 0 && !n->closing && !n->failed) {
+    while (off < len) {
+      ssize_t k = send(p->direct_fd, frame + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (k > 0)
+        off += (size_t)k;
+      else if (k < 0 && errno == EINTR)
+        continue;
+      else
+        break; /* full (the rest is queued) or failed (the loop sees it) */
+    }
+    n->bytes_sent += off;
+  }
+  pthread_mutex_unlock(&n->qlock);
+  return off;
+}
+
 int rt_net_send(rt_net *n, uint32_t dst, const uint8_t *frame, size_t len) {
   if (dst >= n->o.size)
     return ST_EPEER;
   if (len > n->o.max_frame)
     return ST_ETOOBIG;
-  rt_out *o = out_alloc(n, len);
-  if (!o)
-    return ST_ENOMEM;
-  o->core = 1;
-  memcpy(o->data, frame, len);
-  return enqueue(n, dst, o);
+  /* sendlock keeps a frame whole on the stream: nobody enqueues between a
+   * direct write of its start and the queueing of its rest. */
+  pthread_mutex_lock(&n->sendlock);
+  size_t done = send_direct(n, dst, frame, len);
+  int rc = 0;
+  if (done < len) {
+    rt_out *o = out_alloc(n, len - done);
+    if (o) {
+      o->core = 1; /* counts the rest; send_direct counted the start */
+      o->rest = done > 0;
+      memcpy(o->data, frame + done, len - done);
+      rc = enqueue(n, dst, o);
+    } else {
+      rc = ST_ENOMEM;
+    }
+    if (rc && done > 0) {
+      pthread_mutex_lock(&n->qlock);
+      n->peers[dst].torn = 1;
+      pthread_mutex_unlock(&n->qlock);
+    }
+  }
+  pthread_mutex_unlock(&n->sendlock);
+  return rc;
 }
 
 static rt_out *ctrl_frame(uint32_t type, const void *p, size_t len) {
@@ -352,6 +409,7 @@ static rt_out *ctrl_frame(uint32_t type, const void *p, size_t len) {
   o->len = CTRL_HDR + len;
   o->cap = 0; /* never pooled */
   o->core = 0;
+  o->rest = 0;
   memset(o->data, 0, CTRL_HDR);
   put32(o->data, RT_CTRL_MAGIC);
   put32(o->data + 4, type);
@@ -369,7 +427,10 @@ static int send_ctrl_any(rt_net *n, uint32_t dst, uint32_t type, const void *p, 
   rt_out *o = ctrl_frame(type, p, len);
   if (!o)
     return ST_ENOMEM;
-  return enqueue(n, dst, o);
+  pthread_mutex_lock(&n->sendlock);
+  int rc = enqueue(n, dst, o);
+  pthread_mutex_unlock(&n->sendlock);
+  return rc;
 }
 
 int rt_net_send_ctrl(rt_net *n, uint32_t dst, uint32_t type, const void *p, size_t len) {
@@ -410,16 +471,20 @@ uint64_t rt_net_bytes_sent(rt_net *n) {
 
 void rt_net_bye(rt_net *n) {
   pthread_mutex_lock(&n->qlock);
-  int already = n->bye_sent;
-  n->bye_sent = 1;
+  int already = n->bye_started;
+  n->bye_started = 1;
   pthread_mutex_unlock(&n->qlock);
   if (already)
     return;
   for (uint32_t i = 0; i < n->o.size; i++)
     if (i != n->o.rank)
       send_ctrl_any(n, i, RT_CTRL_BYE, NULL, 0);
-  /* A world of one has nobody to wait for. */
+  /* Only now may the loop find itself done: set before the BYEs were
+   * queued, it could close (every peer's BYE in, nothing queued) without
+   * sending ours, and the peers would see a lost rank. A world of one has
+   * nobody to wait for. */
   pthread_mutex_lock(&n->qlock);
+  n->bye_sent = 1;
   if (!n->closing)
     uv_async_send(&n->wake);
   pthread_mutex_unlock(&n->qlock);
@@ -452,10 +517,39 @@ static void conn_close_cb(uv_handle_t *h) {
     close_handles(n);
 }
 
+/* Loop thread: lets senders write to c's socket directly if c is its
+ * peer's ready connection and libuv holds nothing unwritten for it. */
+static void direct_update(rt_conn *c) {
+  rt_net *n = c->net;
+  if (c->peer == RT_NO_PEER)
+    return;
+  rt_peer *p = &n->peers[c->peer];
+  uv_os_fd_t fd;
+  int ok = p->conn == c && c->state == C_READY &&
+           uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0 &&
+           uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0;
+  pthread_mutex_lock(&n->qlock);
+  p->direct_fd = ok ? fd : -1;
+  pthread_mutex_unlock(&n->qlock);
+}
+
+/* Loop thread: no more direct writes to c's socket (before it shuts down
+ * or closes). */
+static void direct_off(rt_conn *c) {
+  rt_net *n = c->net;
+  if (c->peer == RT_NO_PEER)
+    return;
+  pthread_mutex_lock(&n->qlock);
+  if (n->peers[c->peer].conn == c)
+    n->peers[c->peer].direct_fd = -1;
+  pthread_mutex_unlock(&n->qlock);
+}
+
 static void conn_close(rt_conn *c) {
   if (c->state == C_CLOSING)
     return;
   rt_net *n = c->net;
+  direct_off(c);
   if (c->state != C_READY && c->state != C_CONNECTING && n->npending > 0)
     n->npending--;
   if (c->peer != RT_NO_PEER && n->peers[c->peer].conn == c)
@@ -621,14 +715,23 @@ static void flush_peer(rt_net *n, uint32_t i) {
 static void broadcast_abort(rt_net *n, uint32_t lost) {
   uint8_t p[4];
   put32(p, lost);
+  pthread_mutex_lock(&n->sendlock); /* no frame is half written meanwhile */
   for (uint32_t i = 0; i < n->o.size; i++) {
     rt_conn *c = n->peers[i].conn;
     if (!c || c->state != C_READY)
+      continue;
+    /* A frame cut after a direct write would take the ABORT as its rest:
+     * that peer learns of the failure from the closed connection instead. */
+    pthread_mutex_lock(&n->qlock);
+    int cut = n->peers[i].torn || (n->peers[i].head && n->peers[i].head->rest);
+    pthread_mutex_unlock(&n->qlock);
+    if (cut)
       continue;
     rt_out *o = ctrl_frame(RT_CTRL_ABORT, p, 4);
     if (o)
       write_raw(c, o);
   }
+  pthread_mutex_unlock(&n->sendlock);
 }
 
 static void check_done(rt_net *n) {
@@ -820,6 +923,7 @@ static void became_ready(rt_conn *c) {
   p->connecting = 0;
   p->was_ready = 1;
   p->last_recv = p->last_send = now_s();
+  direct_update(c); /* off if a handshake write is still in libuv's queue */
   maybe_send_table(n);
   check_ready(n);
   uv_async_send(&n->wake); /* flush anything queued for this peer */
@@ -1223,6 +1327,8 @@ static void on_tick(uv_timer_t *t) {
       peer_lost(n, i, why);
       return;
     }
+    if (p->direct_fd < 0) /* the loop thread's own field: no lock to read */
+      direct_update(p->conn);
     if (now - p->last_send > PING_SECONDS) {
       p->last_send = now;
       send_ctrl_any(n, i, RT_CTRL_PING, NULL, 0);
@@ -1292,6 +1398,7 @@ void rt_net_shutdown(rt_net *n) {
   for (rt_conn *c = n->conns; c; c = c->next) {
     if (c->state == C_READY) {
       c->sreq.data = c;
+      direct_off(c);
       c->state = C_DRAINING;
       if (c->peer != RT_NO_PEER && n->peers[c->peer].conn == c)
         n->peers[c->peer].conn = NULL;
@@ -1327,6 +1434,7 @@ void rt_net_destroy(rt_net *n) {
     free(o);
   }
   pthread_mutex_destroy(&n->qlock);
+  pthread_mutex_destroy(&n->sendlock);
   pthread_cond_destroy(&n->room);
   free(n->peers);
   free(n->secret);

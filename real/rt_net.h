@@ -90,9 +90,12 @@ int rt_net_start(rt_net *n, char *err, size_t errlen);
 /* The port actually listened on (useful with port 0). */
 uint16_t rt_net_port(const rt_net *n);
 
-/* Queues a copy of frame[0..len) for dst (dst == own rank delivers to
- * on_frame on the loop thread). Any thread. 0, ST_ETOOBIG, ST_ENOMEM,
- * ST_EPEER (bad dst) or ST_ESEND (transport failed or closed). */
+/* Sends frame[0..len) (borrowed for the call) to dst: if nothing is queued
+ * for dst, writes what its socket takes at once from the calling thread,
+ * and queues a copy of the rest for the loop thread (dst == own rank
+ * delivers to on_frame on the loop thread). Any thread; never blocks on the
+ * network. 0, ST_ETOOBIG, ST_ENOMEM, ST_EPEER (bad dst) or ST_ESEND
+ * (transport failed or closed). */
 int rt_net_send(rt_net *n, uint32_t dst, const uint8_t *frame, size_t len);
 /* Queues a control message of type (>= RT_CTRL_USER) for dst != own rank. */
 int rt_net_send_ctrl(rt_net *n, uint32_t dst, uint32_t type, const void *p, size_t len);

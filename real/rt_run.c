@@ -634,6 +634,7 @@ int rt_run_main(int argc, char **argv) {
     free(r);
     return rc != 0 ? 2 : 0;
   }
+  rt_be_keep_heap();
   int status = run_setup(r, err, sizeof err);
   if (status != 0) {
     fprintf(stderr, "stale run: rank %u: %s\n", r->o.rank, err);

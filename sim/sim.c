@@ -238,7 +238,7 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
   r->world.switch_mode = !p->platform_file && p->plat.ports;
   r->world.in_bw = p->plat.bandwidth;
   r->world.latency = p->plat.latency;
-  r->world.window = SIM_NIC_WINDOW;
+  r->world.window = p->nic_window ? p->nic_window : SIM_NIC_WINDOW;
   r->world.ready_needed = n;
   r->world.workers_left = r->nworkers;
   r->world.mutex = sg_mutex_init();

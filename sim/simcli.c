@@ -26,6 +26,7 @@ typedef struct sim_cli {
   const char *trace_frames; /* --trace-frames FILE (undocumented in --help) */
   uint32_t jobs;
   uint32_t stack_kib;
+  uint32_t nic_window;
   int network; /* 0 default, 1 switch, 2 direct */
 } sim_cli;
 
@@ -63,7 +64,9 @@ static void sim_usage(FILE *f) {
           "                          sender's link, each receiver's link is a FIFO switch\n"
           "                          port (fast at thousands of nodes); direct (default\n"
           "                          for racks and --platform): every frame is a SimGrid\n"
-          "                          transfer between the two hosts (exact, slow at scale)\n\n"
+          "                          transfer between the two hosts (exact, slow at scale)\n"
+          "  --nic-window N          switch model: frames a NIC has on the wire at once\n"
+          "                          (default 1: one after another, like a socket queue)\n\n"
           "Execution:\n"
           "  --jobs N                runs simulated in parallel, one process each (default 2)\n"
           "  --stack-size KiB        stack of each simulated actor (default %u)\n",
@@ -120,6 +123,7 @@ static int sim_parse_flag(sim_cli *c, int argc, char **argv, int *i, char *err, 
     return 1;
   }
   if (TAKE("--jobs")) DONE(runopt_u32("--jobs", v, 1, SIM_MAX_JOBS, &c->jobs, err, errlen));
+  if (TAKE("--nic-window")) DONE(runopt_u32("--nic-window", v, 1, 1024, &c->nic_window, err, errlen));
   if (TAKE("--stack-size"))
     DONE(runopt_u32("--stack-size", v, 16, 65536, &c->stack_kib, err, errlen));
 #undef TAKE
@@ -296,6 +300,7 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
                   .platform_file = c->platform_file,
                   .plat = c->plat,
                   .stack_kib = c->stack_kib,
+                  .nic_window = c->nic_window,
                   .trace_frames = c->trace_frames,
                   .straggle_fraction = c->straggle_fraction,
                   .straggle_factor = c->straggle_factor,

@@ -1,8 +1,9 @@
 /* test_real_e2e.c: whole real clusters on 127.0.0.1, as processes:
- * `launch --local 4` ends with the simulator's objective at s=0; killing
- * one rank makes the other three exit non-zero within 10 s naming it; a
- * rank without the secret cannot join. REAL_PROG and STALE_PROG are the
- * paths of test_real_prog and stale, given by the build. */
+ * `launch --local 4` ends with the simulator's objective at s=0 (exactly,
+ * by ordered mode); killing one rank makes the other three exit non-zero
+ * within 10 s naming it; a rank without the secret cannot join. REAL_PROG
+ * and STALE_PROG are the paths of test_real_prog and stale, given by the
+ * build. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -105,9 +106,15 @@ START_TEST(launch_local_matches_sim_at_s0) {
   double a[16], b[16];
   ck_assert_int_eq(read_objectives("e2e_sim.csv", a, 16), 8);
   ck_assert_int_eq(read_objectives("e2e_real.csv", b, 16), 8);
-  for (int c = 0; c < 8; c++)
+  /* Issue 7 asks for 1e-6 relative. At s=0 ordered mode (the default
+   * there) applies each clock's updates in client order on both backends,
+   * so the float sums are the same operations in the same order: the RMSE
+   * must match exactly, whatever the message timing. */
+  for (int c = 0; c < 8; c++) {
     ck_assert_msg(fabs(a[c] - b[c]) <= 1e-6 * fabs(a[c]), "clock %d: sim %.9g real %.9g", c,
                   a[c], b[c]);
+    ck_assert_msg(a[c] == b[c], "clock %d: sim %.9g real %.9g differ", c, a[c], b[c]);
+  }
 }
 END_TEST
 
