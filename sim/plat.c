@@ -270,7 +270,7 @@ static int parse_unit(const char *flag, const char *s, const plat_unit *units, c
 }
 
 int plat_parse_bandwidth(const char *flag, const char *s, double *out, char *err, size_t errlen) {
-  double v;
+  double v = 0;
   int rc = parse_unit(flag, s, bandwidth_units, "1Gbps or 125MBps", &v, err, errlen);
   if (!rc && v <= 0)
     return fail(err, errlen, ST_EPARSE, "%s: bad value '%s' (must be positive)", flag, s);
@@ -283,7 +283,7 @@ int plat_parse_latency(const char *flag, const char *s, double *out, char *err, 
 }
 
 int plat_parse_speed(const char *flag, const char *s, double *out, char *err, size_t errlen) {
-  double v;
+  double v = 0;
   int rc = parse_unit(flag, s, speed_units, "1Gf", &v, err, errlen);
   if (!rc && v <= 0)
     return fail(err, errlen, ST_EPARSE, "%s: bad value '%s' (must be positive)", flag, s);
