@@ -348,13 +348,13 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
   if (rc) return rc;
   uint64_t key = tbl_key(table, row);
   cl_delta *d = hmap_get(&c->oplog, key);
-  if (!d) {
+  int fresh = !d; /* a new entry takes the delta as is: no zeroing pass */
+  if (fresh) {
     const tbl_def *def = tbl_find(&c->tables, table);
     uint32_t tindex = (uint32_t)(def - c->tables.defs);
     if ((d = c->spare[tindex])) {
       c->spare[tindex] = d->next_spare;
-      memset(d->d, 0, (size_t)def->width * sizeof(float));
-    } else if (!(d = calloc(1, sizeof *d + (size_t)def->width * sizeof(float)))) {
+    } else if (!(d = malloc(sizeof *d + (size_t)def->width * sizeof(float)))) {
       return ST_ENOMEM;
     }
     *d = (cl_delta){.key = key,
@@ -370,7 +370,10 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
     }
   }
   cl_row *r = hmap_get(&c->cache, key);
-  for (uint32_t i = 0; i < d->width; i++) d->d[i] += delta[i];
+  if (fresh)
+    memcpy(d->d, delta, (size_t)d->width * sizeof(float));
+  else
+    for (uint32_t i = 0; i < d->width; i++) d->d[i] += delta[i];
   if (r && r->has_value)
     for (uint32_t i = 0; i < d->width; i++) r->vals[i] += delta[i];
   return 0;
