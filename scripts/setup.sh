@@ -8,7 +8,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 packages=(
     build-essential cmake pkg-config
     libsimgrid-dev libuv1-dev libopenblas-dev check
-    gnuplot-nox gcovr iproute2
+    gnuplot-nox gcovr iproute2 time
 )
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
