@@ -43,6 +43,13 @@ typedef struct app_ops {
    * objective terms to row `clock` of the metrics table. */
   int (*step)(void *shared, void *wstate, ps_worker *w, st_clock_t clock);
   void (*worker_free)(void *shared, void *wstate);
+  /* Optional (NULL: the worker keeps nothing between clocks that the PS
+   * does not hold). For checkpoints: worker_save serializes the worker's
+   * own state into *buf (malloc'd; the caller frees it), worker_load
+   * restores it into a freshly initialised wstate; ST_EFRAME if buf does
+   * not fit this worker. */
+  int (*worker_save)(void *shared, void *wstate, uint8_t **buf, size_t *len);
+  int (*worker_load)(void *shared, void *wstate, const uint8_t *buf, size_t len);
   /* The objective of a summed metrics row; name says what it is ("rmse"). */
   double (*objective)(void *shared, const float *metrics_row);
   const char *objective_name;

@@ -18,6 +18,7 @@
 
 #define CK_MAGIC 0x4B435453u /* "STCK" */
 #define CK_VERSION 1u
+#define CKW_MAGIC 0x57435453u /* "STCW": a worker's own state */
 
 typedef struct obuf {
   uint8_t *d;
@@ -230,11 +231,8 @@ void rt_ckpt_rows_free(rt_ckpt_rows *r) {
   memset(r, 0, sizeof *r);
 }
 
-int rt_ckpt_read_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nservers,
-                       const tbl_set *t, rt_ckpt_rows *out, char *err, size_t errlen) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/ckpt-%u/shard-%u.bin", dir, k, shard);
-  memset(out, 0, sizeof *out);
+/* Reads all of path into *buf (malloc'd, the caller frees) and *len. */
+static int read_whole(const char *path, uint8_t **out, size_t *outlen, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -260,7 +258,83 @@ int rt_ckpt_read_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nse
       break;
   }
   fclose(f);
-  int rc = ST_EFRAME;
+  *out = buf;
+  *outlen = len;
+  return 0;
+}
+
+int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uint8_t *state,
+                         size_t len, char *err, size_t errlen) {
+  char d[4096], path[4160];
+  ck_dir(d, sizeof d, dir, k);
+  int rc = ensure_dir(dir, err, errlen);
+  if (rc == 0)
+    rc = ensure_dir(d, err, errlen);
+  if (rc)
+    return rc;
+  obuf b = {0};
+  rc = ob_u32(&b, CKW_MAGIC);
+  rc = rc ? rc : ob_u32(&b, CK_VERSION);
+  rc = rc ? rc : ob_u32(&b, k);
+  rc = rc ? rc : ob_u32(&b, worker);
+  rc = rc ? rc : ob_put(&b, state, len);
+  uint8_t h[RT_SHA256_LEN];
+  if (rc == 0) {
+    rt_sha256(b.d, b.len, h);
+    rc = ob_put(&b, h, sizeof h);
+  }
+  if (rc) {
+    snprintf(err, errlen, "checkpoint %u of worker %u: %s", k, worker, st_strerror(rc));
+    free(b.d);
+    return rc;
+  }
+  snprintf(path, sizeof path, "%s/worker-%u.bin", d, worker);
+  rc = write_atomic(path, b.d, b.len, err, errlen);
+  free(b.d);
+  return rc;
+}
+
+int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
+                        size_t *len, char *err, size_t errlen) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/ckpt-%u/worker-%u.bin", dir, k, worker);
+  uint8_t *buf;
+  size_t n;
+  int rc = read_whole(path, &buf, &n, err, errlen);
+  if (rc)
+    return rc;
+  uint8_t h[RT_SHA256_LEN];
+  const char *why = "truncated";
+  if (n >= 16 + RT_SHA256_LEN) {
+    rt_sha256(buf, n - RT_SHA256_LEN, h);
+    why = "checksum mismatch (corrupt file)";
+    if (rt_mac_equal(h, buf + n - RT_SHA256_LEN, RT_SHA256_LEN)) {
+      why = "header does not match this checkpoint";
+      if (rd32(buf) == CKW_MAGIC && rd32(buf + 4) == CK_VERSION && rd32(buf + 8) == k &&
+          rd32(buf + 12) == worker) {
+        *len = n - 16 - RT_SHA256_LEN;
+        memmove(buf, buf + 16, *len);
+        *state = buf;
+        return 0;
+      }
+    }
+  }
+  snprintf(err, errlen, "%s: %s", path, why);
+  free(buf);
+  return ST_EFRAME;
+}
+
+int rt_ckpt_read_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nservers,
+                       const tbl_set *t, rt_ckpt_rows *out, char *err, size_t errlen) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/ckpt-%u/shard-%u.bin", dir, k, shard);
+  memset(out, 0, sizeof *out);
+  uint8_t *buf;
+  size_t len;
+  int rc = read_whole(path, &buf, &len, err, errlen);
+  if (rc)
+    return rc;
+  rc = ST_EFRAME;
   const char *why = "truncated";
   uint8_t h[RT_SHA256_LEN];
   if (len < 24 + RT_SHA256_LEN)

@@ -34,6 +34,15 @@ int rt_ckpt_mark_complete(const char *dir, uint32_t k, const rt_ckpt_meta *m, ch
 int rt_ckpt_latest(const char *dir, const rt_ckpt_meta *m, uint32_t *k, char *err,
                    size_t errlen);
 
+/* Writes the app state of worker (global index) for checkpoint k: state
+ * borrowed, hashed like the shard files. Call before the barrier reports. */
+int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uint8_t *state,
+                         size_t len, char *err, size_t errlen);
+/* Reads it back, checking the hash and header: *state is malloc'd (the
+ * caller frees it). 0, or a negative error with a message naming the file. */
+int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
+                        size_t *len, char *err, size_t errlen);
+
 /* One restored row: table, row and width values (copied by the reader). */
 typedef struct rt_ckpt_row {
   uint32_t table, row;

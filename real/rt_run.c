@@ -67,7 +67,7 @@ typedef struct rt_run {
   clock_rec *rec;     /* [clocks] */
   uint32_t workers_done;
   int worker_error;
-  char worker_msg[300];
+  char worker_msg[700];
   /* loop thread */
   int sent_final, exit_code, ended;
   double ready_at;
@@ -192,12 +192,57 @@ static void maybe_barrier(rt_run *r) {
   }
 }
 
+/* Records a worker's failure message for the run's report (first wins). */
+static void worker_note(rt_run *r, const char *msg) {
+  pthread_mutex_lock(&r->be.mu);
+  if (!r->worker_msg[0]) snprintf(r->worker_msg, sizeof r->worker_msg, "%s", msg);
+  pthread_mutex_unlock(&r->be.mu);
+}
+
+/* Writes this worker's app state into checkpoint k. */
+static int worker_checkpoint(rt_run *r, rt_worker *rw, void *ws, uint32_t k) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  char err[600];
+  int rc = r->app->worker_save(r->shared, ws, &buf, &len);
+  if (rc == 0 && rt_ckpt_write_worker(r->o.ckpt_dir, k, rw->w.global_index, buf, len, err,
+                                      sizeof err) != 0) {
+    worker_note(r, err);
+    rc = ST_ESTATE;
+  }
+  free(buf);
+  return rc;
+}
+
+/* Resume: puts back this worker's app state from the checkpoint resumed. */
+static int worker_restore(rt_run *r, rt_worker *rw, void *ws) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  char err[600];
+  int rc = rt_ckpt_read_worker(r->o.ckpt_dir, r->start, rw->w.global_index, &buf, &len, err,
+                               sizeof err);
+  if (rc != 0) {
+    worker_note(r, err);
+    return rc;
+  }
+  rc = r->app->worker_load(r->shared, ws, buf, len);
+  if (rc != 0) {
+    snprintf(err, sizeof err, "checkpoint %u: worker %u's state does not fit this run", r->start,
+             rw->w.global_index);
+    worker_note(r, err);
+  }
+  free(buf);
+  return rc;
+}
+
 static void *worker_main(void *arg) {
   rt_worker *rw = arg;
   rt_run *r = rw->run;
   void *ws = NULL;
   int rc = r->app->worker_init(r->shared, &rw->w, &ws);
   uint32_t c = r->start;
+  if (rc == 0 && r->restore && r->app->worker_load)
+    rc = worker_restore(r, rw, ws);
   if (rc == 0 && r->restore) {
     /* The restore clock: the checkpointed rows go back in as increments
      * to zero tables, then everyone waits until every shard has them, so no
@@ -227,8 +272,13 @@ static void *worker_main(void *arg) {
       r->rec[c].blocked = blocked;
     }
     pthread_mutex_unlock(&r->be.mu);
-    if (r->o.ckpt_every && (c + 1) % r->o.ckpt_every == 0 && c + 1 < r->o.run.clocks)
+    if (r->o.ckpt_every && (c + 1) % r->o.ckpt_every == 0 && c + 1 < r->o.run.clocks) {
+      /* The worker's own state goes on disk before it reports at the
+       * barrier, so a checkpoint marked complete has every worker's. */
+      if (r->app->worker_save && (rc = worker_checkpoint(r, rw, ws, c + 1)) != 0)
+        break;
       barrier_wait(r, c + 1);
+    }
   }
   if (ws || rc == 0)
     r->app->worker_free(r->shared, ws);
@@ -236,8 +286,9 @@ static void *worker_main(void *arg) {
   r->workers_done++;
   if (rc != 0 && !r->worker_error) {
     r->worker_error = rc;
-    snprintf(r->worker_msg, sizeof r->worker_msg, "worker %u: clock %u of %s failed: %s",
-             rw->w.global_index, c, r->app->name, st_strerror(rc));
+    if (!r->worker_msg[0]) /* a more precise note (a checkpoint file) stays */
+      snprintf(r->worker_msg, sizeof r->worker_msg, "worker %u: clock %u of %s failed: %s",
+               rw->w.global_index, c, r->app->name, st_strerror(rc));
   }
   if (r->progress_open)
     uv_async_send(&r->progress);
@@ -290,7 +341,7 @@ static void maybe_finish(rt_run *r) {
   pthread_mutex_lock(&r->be.mu);
   int done = r->workers_done == r->cfg.workers_per_client;
   int err = r->worker_error;
-  char msg[300];
+  char msg[sizeof r->worker_msg];
   memcpy(msg, r->worker_msg, sizeof msg);
   int final = done && !err &&
               (!r->node->server ||

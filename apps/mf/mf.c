@@ -343,6 +343,41 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
   return rc < 0 ? rc : 0;
 }
 
+/* A worker's own state is its users' factors and where its pass over its
+ * ratings stands: u64 cursor, u32 users, u32 rank, then the factors. */
+static int mf_worker_save(void *shared, void *wstate, uint8_t **buf, size_t *len) {
+  (void)shared;
+  const mf_worker *m = wstate;
+  size_t nf = (size_t)m->nusers * m->rank;
+  uint8_t *b = malloc(16 + nf * sizeof(float));
+  if (!b) return ST_ENOMEM;
+  uint64_t cursor = m->cursor;
+  memcpy(b, &cursor, 8);
+  memcpy(b + 8, &m->nusers, 4);
+  memcpy(b + 12, &m->rank, 4);
+  if (nf) memcpy(b + 16, m->ufac, nf * sizeof(float));
+  *buf = b;
+  *len = 16 + nf * sizeof(float);
+  return 0;
+}
+
+static int mf_worker_load(void *shared, void *wstate, const uint8_t *buf, size_t len) {
+  (void)shared;
+  mf_worker *m = wstate;
+  size_t nf = (size_t)m->nusers * m->rank;
+  uint64_t cursor;
+  uint32_t nusers, rank;
+  if (len != 16 + nf * sizeof(float)) return ST_EFRAME;
+  memcpy(&cursor, buf, 8);
+  memcpy(&nusers, buf + 8, 4);
+  memcpy(&rank, buf + 12, 4);
+  if (nusers != m->nusers || rank != m->rank || (m->ntrain ? cursor >= m->ntrain : cursor != 0))
+    return ST_EFRAME;
+  m->cursor = (size_t)cursor;
+  if (nf) memcpy(m->ufac, buf + 16, nf * sizeof(float));
+  return 0;
+}
+
 static double mf_objective(void *shared, const float *metrics_row) {
   (void)shared;
   return mf_rmse(metrics_row);
@@ -358,6 +393,8 @@ const app_ops mf_app = {
     .worker_init = mf_worker_init,
     .step = mf_step,
     .worker_free = mf_worker_free,
+    .worker_save = mf_worker_save,
+    .worker_load = mf_worker_load,
     .objective = mf_objective,
     .objective_name = "rmse",
     .free = mf_free,
