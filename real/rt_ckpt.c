@@ -93,17 +93,37 @@ static void ck_dir(char *out, size_t len, const char *dir, uint32_t k) {
   snprintf(out, len, "%s/ckpt-%u", dir, k);
 }
 
-int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nservers,
-                        const tbl_set *t, const srv_shard *s, char *err, size_t errlen) {
-  char d[4096], path[4160];
+/* Ends the file being built in b (rc: how building went) with its SHA-256
+ * and writes it atomically as DIR/ckpt-K/NAME; what names the file in
+ * errors. Frees b's memory. */
+static int finish_file(const char *dir, uint32_t k, const char *name, const char *what, obuf *b,
+                       int rc, char *err, size_t errlen) {
+  char d[4096], path[4200];
+  uint8_t h[RT_SHA256_LEN];
+  if (rc == 0) {
+    rt_sha256(b->d, b->len, h);
+    rc = ob_put(b, h, sizeof h);
+  }
+  if (rc) {
+    snprintf(err, errlen, "checkpoint %u of %s: %s", k, what, st_strerror(rc));
+    free(b->d);
+    return rc;
+  }
   ck_dir(d, sizeof d, dir, k);
-  int rc = ensure_dir(dir, err, errlen);
+  rc = ensure_dir(dir, err, errlen);
   if (rc == 0)
     rc = ensure_dir(d, err, errlen);
-  if (rc)
-    return rc;
+  snprintf(path, sizeof path, "%s/%s", d, name);
+  if (rc == 0)
+    rc = write_atomic(path, b->d, b->len, err, errlen);
+  free(b->d);
+  return rc;
+}
+
+int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nservers,
+                        const tbl_set *t, const srv_shard *s, char *err, size_t errlen) {
   obuf b = {0};
-  rc = ob_u32(&b, CK_MAGIC);
+  int rc = ob_u32(&b, CK_MAGIC);
   rc = rc ? rc : ob_u32(&b, CK_VERSION);
   rc = rc ? rc : ob_u32(&b, k);
   rc = rc ? rc : ob_u32(&b, shard);
@@ -141,19 +161,11 @@ int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t ns
     b.d[21] = (uint8_t)(nrows >> 8);
     b.d[22] = (uint8_t)(nrows >> 16);
     b.d[23] = (uint8_t)(nrows >> 24);
-    uint8_t h[RT_SHA256_LEN];
-    rt_sha256(b.d, b.len, h);
-    rc = ob_put(&b, h, sizeof h);
   }
-  if (rc) {
-    snprintf(err, errlen, "checkpoint %u of shard %u: %s", k, shard, st_strerror(rc));
-    free(b.d);
-    return rc;
-  }
-  snprintf(path, sizeof path, "%s/shard-%u.bin", d, shard);
-  rc = write_atomic(path, b.d, b.len, err, errlen);
-  free(b.d);
-  return rc;
+  char name[64], what[64];
+  snprintf(name, sizeof name, "shard-%u.bin", shard);
+  snprintf(what, sizeof what, "shard %u", shard);
+  return finish_file(dir, k, name, what, &b, rc, err, errlen);
 }
 
 static void meta_text(char *out, size_t len, uint32_t k, const rt_ckpt_meta *m) {
@@ -265,33 +277,16 @@ static int read_whole(const char *path, uint8_t **out, size_t *outlen, char *err
 
 int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uint8_t *state,
                          size_t len, char *err, size_t errlen) {
-  char d[4096], path[4160];
-  ck_dir(d, sizeof d, dir, k);
-  int rc = ensure_dir(dir, err, errlen);
-  if (rc == 0)
-    rc = ensure_dir(d, err, errlen);
-  if (rc)
-    return rc;
   obuf b = {0};
-  rc = ob_u32(&b, CKW_MAGIC);
+  int rc = ob_u32(&b, CKW_MAGIC);
   rc = rc ? rc : ob_u32(&b, CK_VERSION);
   rc = rc ? rc : ob_u32(&b, k);
   rc = rc ? rc : ob_u32(&b, worker);
   rc = rc ? rc : ob_put(&b, state, len);
-  uint8_t h[RT_SHA256_LEN];
-  if (rc == 0) {
-    rt_sha256(b.d, b.len, h);
-    rc = ob_put(&b, h, sizeof h);
-  }
-  if (rc) {
-    snprintf(err, errlen, "checkpoint %u of worker %u: %s", k, worker, st_strerror(rc));
-    free(b.d);
-    return rc;
-  }
-  snprintf(path, sizeof path, "%s/worker-%u.bin", d, worker);
-  rc = write_atomic(path, b.d, b.len, err, errlen);
-  free(b.d);
-  return rc;
+  char name[64], what[64];
+  snprintf(name, sizeof name, "worker-%u.bin", worker);
+  snprintf(what, sizeof what, "worker %u", worker);
+  return finish_file(dir, k, name, what, &b, rc, err, errlen);
 }
 
 int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
