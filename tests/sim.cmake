@@ -4,3 +4,7 @@
 stale_add_test(test_sim_plat SOURCES ${PROJECT_SOURCE_DIR}/tests/test_sim_plat.c LIBS stale_sim)
 stale_add_test(test_sim_csv SOURCES ${PROJECT_SOURCE_DIR}/tests/test_sim_csv.c LIBS stale_apps)
 stale_add_test(test_sim_run SOURCES ${PROJECT_SOURCE_DIR}/tests/test_sim_run.c LIBS stale_sim TIMEOUT 120)
+# The stale program itself: byte-identical CSVs and clear errors.
+stale_add_test(test_sim_cli SOURCES ${PROJECT_SOURCE_DIR}/tests/test_sim_cli.c TIMEOUT 120)
+target_compile_definitions(test_sim_cli PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
+add_dependencies(test_sim_cli stale)

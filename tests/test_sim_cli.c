@@ -1,0 +1,104 @@
+/* test_sim_cli.c: `stale sim` as a user runs it: the same arguments write a
+ * byte-identical CSV, another seed a different one, and bad command lines
+ * and data files fail with a message naming the flag, file and line. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs argv with stdout and stderr to files; returns the exit status. */
+static int run(char *const argv[], const char *out, const char *errf) {
+  pid_t p = fork();
+  if (p == 0) {
+    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(p, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* The whole file (static buffer; enough for these small CSVs). */
+static const char *slurp(const char *path) {
+  static char buf[2][1 << 18];
+  static int which;
+  char *b = buf[which ^= 1];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(b, 1, sizeof buf[0] - 1, f) : 0;
+  b[n] = '\0';
+  if (f) fclose(f);
+  return b;
+}
+
+START_TEST(same_arguments_same_bytes_other_seed_other_bytes) {
+  char *a[] = {STALE_PROG, "sim", "--app", "mf", "--nodes", "16", "--clocks", "3",
+               "--staleness", "0,2,inf", "--stragglers", "0.2x3", "--jitter", "0.1",
+               "--seed", "5", "--out", "cli_a.csv", NULL};
+  ck_assert_int_eq(run(a, "cli.out", "cli.err"), 0);
+  a[17] = "cli_b.csv";
+  ck_assert_int_eq(run(a, "cli.out", "cli.err"), 0);
+  a[15] = "6";
+  a[17] = "cli_c.csv";
+  ck_assert_int_eq(run(a, "cli.out", "cli.err"), 0);
+  const char *x = slurp("cli_a.csv"), *y = slurp("cli_b.csv");
+  ck_assert_uint_gt(strlen(x), 500);
+  ck_assert_str_eq(x, y);
+  ck_assert_str_ne(slurp("cli_a.csv"), slurp("cli_c.csv"));
+  /* One header and 3 clocks x 3 runs. */
+  int lines = 0;
+  for (const char *p = slurp("cli_a.csv"); *p; p++) lines += *p == '\n';
+  ck_assert_int_eq(lines, 1 + 9);
+}
+END_TEST
+
+START_TEST(bad_input_is_named) {
+  struct {
+    char *argv[12];
+    int status;
+    const char *says;
+  } cases[] = {
+      {{STALE_PROG, "sim", "--app", "mf", "--nodes", "ten", NULL}, 2, "--nodes: bad value 'ten'"},
+      {{STALE_PROG, "sim", "--app", "mf", "--colour", "red", NULL}, 2, "unknown flag '--colour'"},
+      {{STALE_PROG, "sim", "--app", "nope", NULL}, 2, "unknown app 'nope'"},
+      {{STALE_PROG, "sim", "--app", "mf", "--staleness", "1,-2", NULL}, 2, "--staleness"},
+      {{STALE_PROG, "sim", "--app", "mf", "--bandwidth", "fast", NULL}, 2, "--bandwidth"},
+      {{STALE_PROG, "sim", "--app", "mf", "--data", "cli_bad.tsv", NULL}, 1, "cli_bad.tsv:2:"},
+      {{STALE_PROG, "sim", "--app", "mf", "--platform", "cli_none.xml", NULL}, 2, "cli_none.xml"},
+      {{STALE_PROG, "frobnicate", NULL}, 2, "unknown command 'frobnicate'"},
+  };
+  FILE *f = fopen("cli_bad.tsv", "w");
+  fputs("1 1 4\n2 x 3\n", f);
+  fclose(f);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int st = run(cases[i].argv, "cli.out", "cli.err");
+    const char *err = slurp("cli.err");
+    ck_assert_msg(st == cases[i].status, "case %zu: status %d, want %d (%s)", i, st, cases[i].status,
+                  err);
+    ck_assert_msg(strstr(err, cases[i].says) != NULL, "case %zu: '%s' not in: %s", i, cases[i].says,
+                  err);
+  }
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("sim_cli");
+  TCase *tc = tcase_create("cli");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, same_arguments_same_bytes_other_seed_other_bytes);
+  tcase_add_test(tc, bad_input_is_named);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
