@@ -324,6 +324,19 @@ START_TEST(resume_restarts_from_last_complete_checkpoint) {
   st = wait_status(spawn(again, "e2e_ck3.csv", "e2e_ck3.err", "ck"));
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
   ck_assert_msg(strstr(slurp("e2e_ck3.err"), "worker-3.bin") != NULL, "%s", slurp("e2e_ck3.err"));
+  /* A corrupted worker state file is refused by name too. */
+  uint8_t *state = NULL;
+  size_t slen = 0;
+  FILE *wf = fopen("e2e_ckpt/ckpt-6/worker-2.bin", "r+b");
+  ck_assert_ptr_nonnull(wf);
+  fseek(wf, 20, SEEK_SET);
+  fputc(0x55, wf);
+  fclose(wf);
+  ck_assert(rt_ckpt_read_worker("e2e_ckpt", 6, 2, &state, &slen, err, sizeof err) != 0);
+  ck_assert_msg(strstr(err, "worker-2.bin: checksum mismatch") != NULL, "%s", err);
+  ck_assert_int_eq(rt_ckpt_read_worker("e2e_ckpt", 6, 1, &state, &slen, err, sizeof err), 0);
+  ck_assert_uint_gt(slen, 16);
+  free(state);
   /* A corrupted shard file is refused by name. */
   FILE *f = fopen("e2e_ckpt/ckpt-6/shard-0.bin", "r+b");
   fseek(f, 40, SEEK_SET);

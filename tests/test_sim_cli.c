@@ -74,6 +74,11 @@ START_TEST(bad_input_is_named) {
       {{STALE_PROG, "sim", "--app", "mf", "--data", "cli_bad.tsv", NULL}, 1, "cli_bad.tsv:2:"},
       {{STALE_PROG, "sim", "--app", "mf", "--platform", "cli_none.xml", NULL}, 2, "cli_none.xml"},
       {{STALE_PROG, "frobnicate", NULL}, 2, "unknown command 'frobnicate'"},
+      {{STALE_PROG, "sim", "--app", "mf", "--ordered", "maybe", NULL}, 2, "--ordered: bad value 'maybe'"},
+      {{STALE_PROG, "sim", "--app", "mf", "--nic-window", "0", NULL}, 2, "--nic-window"},
+      {{STALE_PROG, "sim", "--app", "mf", "--slow-nodes", "0.1y4", NULL}, 2, "--slow-nodes"},
+      {{STALE_PROG, "sim", "--app", "mf", "--stragglers", "2x4", NULL}, 2, "--stragglers"},
+      {{STALE_PROG, "sim", "--app", "mf", "--app-options", "avg=3", NULL}, 1, "'avg'"},
   };
   FILE *f = fopen("cli_bad.tsv", "w");
   fputs("1 1 4\n2 x 3\n", f);
