@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "sort.h"
 #include "vec.h"
 
 /* A cached row. vals = the shard's value when last received + this
@@ -46,6 +47,7 @@ typedef struct cl_shard {
   uint32_t seq; /* last sequence number sent on this channel */
   cl_sent *sent;
   size_t head, nsent, capsent; /* live entries are sent[head..nsent) */
+  size_t nflush;               /* scratch for cl_flush: deltas bound here */
   cl_row **rows;               /* cached rows of this shard, for pushes */
   size_t nrows, caprows;
 } cl_shard;
@@ -67,8 +69,9 @@ struct cl_client {
   st_clock_t *wclock;
   cl_wait *wait;
   st_clock_t clock; /* min over workers: the clock last flushed */
-  cl_delta **flushbuf;
-  size_t capflush;
+  cl_delta **flushbuf; /* a flush's deltas in (shard, key) order */
+  sort_pair *pairs;    /* a flush's (key, delta), and as many for scratch */
+  size_t capflush, cappairs;
   /* Acknowledged deltas kept for reuse, per table (every clock would
    * otherwise allocate and free one per row touched). */
   cl_delta *spare[TBL_MAX];
@@ -127,6 +130,7 @@ void cl_destroy(cl_client *c) {
   free(c->wclock);
   free(c->wait);
   free(c->flushbuf);
+  free(c->pairs);
   for (uint32_t t = 0; t < TBL_MAX; t++)
     for (cl_delta *d = c->spare[t], *next; d; d = next) {
       next = d->next_spare;
@@ -239,22 +243,40 @@ static int cl_send_deltas(cl_client *c, uint32_t shard, uint8_t type, st_clock_t
   return 0;
 }
 
-static int cl_cmp_delta(const void *a, const void *b) {
-  const cl_delta *x = *(cl_delta *const *)a, *y = *(cl_delta *const *)b;
-  if (x->shard != y->shard) return x->shard < y->shard ? -1 : 1;
-  return x->key < y->key ? -1 : x->key > y->key;
+/* Moves the oplog's deltas into c->flushbuf, ordered by shard and then by
+ * key, so frames are identical run to run and sent deltas can be searched
+ * by key. Empties the oplog. Returns the number of deltas or ST_ENOMEM. */
+static int64_t cl_take_oplog(cl_client *c) {
+  size_t n = c->oplog.len;
+  if (vec_reserve(&c->flushbuf, &c->capflush, n, sizeof *c->flushbuf) ||
+      vec_reserve(&c->pairs, &c->cappairs, 2 * n, sizeof *c->pairs))
+    return ST_ENOMEM;
+  size_t m = 0;
+  for (size_t i = 0; i < c->oplog.cap; i++)
+    if (c->oplog.slots[i].val) c->pairs[m++] = (sort_pair){c->oplog.slots[i].key, c->oplog.slots[i].val};
+  hmap_clear(&c->oplog);
+  sort_pairs(c->pairs, c->pairs + n, n);
+  /* A stable counting pass by shard keeps the key order within a shard. */
+  for (uint32_t j = 0; j < c->cfg.nservers; j++) c->shards[j].nflush = 0;
+  for (size_t i = 0; i < n; i++) c->shards[((cl_delta *)c->pairs[i].val)->shard].nflush++;
+  size_t pos = 0;
+  for (uint32_t j = 0; j < c->cfg.nservers; j++) {
+    size_t k = c->shards[j].nflush;
+    c->shards[j].nflush = pos;
+    pos += k;
+  }
+  for (size_t i = 0; i < n; i++) {
+    cl_delta *d = c->pairs[i].val;
+    c->flushbuf[c->shards[d->shard].nflush++] = d;
+  }
+  return (int64_t)n;
 }
 
 /* Sends the whole oplog, then "clock is now `clock`" to every shard. */
 static int cl_flush(cl_client *c, st_clock_t clock) {
-  size_t n = 0;
-  if (vec_reserve(&c->flushbuf, &c->capflush, c->oplog.len, sizeof *c->flushbuf)) return ST_ENOMEM;
-  for (size_t i = 0; i < c->oplog.cap; i++)
-    if (c->oplog.slots[i].val) c->flushbuf[n++] = c->oplog.slots[i].val;
-  hmap_clear(&c->oplog);
-  /* Sorted, so frames are identical run to run and sent deltas can be
-   * searched by key. */
-  if (n > 1) qsort(c->flushbuf, n, sizeof *c->flushbuf, cl_cmp_delta);
+  int64_t taken = cl_take_oplog(c);
+  if (taken < 0) return (int)taken;
+  size_t n = (size_t)taken;
   size_t limit = (c->cfg.max_frame ? c->cfg.max_frame : WIRE_MAX_FRAME) - WIRE_HEADER_SIZE - 4;
   size_t i = 0;
   int rc = 0;
@@ -263,8 +285,12 @@ static int cl_flush(cl_client *c, st_clock_t clock) {
     while (end < n && c->flushbuf[end]->shard == j) end++;
     do {
       size_t stop = i, bytes = 0;
-      while (stop < end && (stop == i || bytes + cl_delta_size(c->flushbuf[stop]) <= limit))
-        bytes += cl_delta_size(c->flushbuf[stop++]);
+      while (stop < end) {
+        size_t sz = cl_delta_size(c->flushbuf[stop]);
+        if (stop > i && bytes + sz > limit) break;
+        bytes += sz;
+        stop++;
+      }
       uint8_t type = stop == end ? WIRE_CLOCK : WIRE_UPDATE;
       int r = cl_send_deltas(c, j, type, clock, c->flushbuf + i, stop - i);
       if (!rc) rc = r; /* keep going: every delta must be sent or freed */

@@ -55,7 +55,9 @@ static int hmap_grow(hmap *m) {
 }
 
 int hmap_put(hmap *m, uint64_t key, void *val) {
-  if ((m->len + 1) * 4 > m->cap * 3) {
+  /* At most half full: a miss (every first increment of a row in a clock)
+   * probes about 2.5 slots, against 8.5 at three quarters. */
+  if ((m->len + 1) * 2 > m->cap) {
     int rc = hmap_grow(m);
     if (rc) return rc;
   }

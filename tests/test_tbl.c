@@ -1,11 +1,12 @@
 /* test_tbl.c: table definitions and the row-to-shard map (core/tbl.c), the
  * cluster shape checks and staleness parsing (core/cfg.c), and the error
- * names (core/st.c). */
+ * names (core/st.c), and the pair sort (core/sort.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
+#include "sort.h"
 #include "tbl.h"
 
 START_TEST(test_tbl_add_find) {
@@ -185,6 +186,48 @@ START_TEST(test_strerror_distinct) {
 }
 END_TEST
 
+/* Orders by key, then by original position: what a stable sort must give. */
+static int cmp_key_then_pos(const void *a, const void *b) {
+  const sort_pair *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  uintptr_t px = (uintptr_t)x->val, py = (uintptr_t)y->val;
+  return px < py ? -1 : px > py;
+}
+
+/* Keys drawn from several shapes (one table's rows, many tables, all 64
+ * bits, many duplicates) so that every byte position is sorted or skipped
+ * somewhere; val records the original position to check stability. */
+START_TEST(test_sort_pairs_stable) {
+  uint64_t x = 88172645463325252ull;
+  for (int round = 0; round < 200; round++) {
+    size_t n = (size_t)(round % 50) * (round % 7 + 1);
+    sort_pair *a = malloc((n + 1) * sizeof *a), *tmp = malloc((n + 1) * sizeof *tmp),
+              *want = malloc((n + 1) * sizeof *want);
+    for (size_t i = 0; i < n; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      uint64_t k;
+      switch (round % 4) {
+      case 0: k = tbl_key(3, (uint32_t)(x % 5000)); break;
+      case 1: k = tbl_key((uint32_t)(x % 4), (uint32_t)(x >> 40)); break;
+      case 2: k = x; break;
+      default: k = x % 3; break;
+      }
+      a[i] = (sort_pair){k, (void *)(uintptr_t)(i + 1)};
+    }
+    memcpy(want, a, n * sizeof *a);
+    qsort(want, n, sizeof *want, cmp_key_then_pos);
+    sort_pairs(a, tmp, n);
+    for (size_t i = 0; i < n; i++) {
+      ck_assert_uint_eq(a[i].key, want[i].key);
+      ck_assert_ptr_eq(a[i].val, want[i].val);
+    }
+    free(a);
+    free(tmp);
+    free(want);
+  }
+}
+END_TEST
+
 static Suite *tbl_suite(void) {
   Suite *s = suite_create("tbl");
   TCase *tc = tcase_create("core");
@@ -195,6 +238,7 @@ static Suite *tbl_suite(void) {
   tcase_add_test(tc, test_cfg_check);
   tcase_add_test(tc, test_cfg_parse_staleness);
   tcase_add_test(tc, test_strerror_distinct);
+  tcase_add_test(tc, test_sort_pairs_stable);
   suite_add_tcase(s, tc);
   return s;
 }
