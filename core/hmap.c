@@ -4,14 +4,19 @@
 
 #include "st.h"
 
+/* Row ids are dense and mostly visited in order (an app's loop, a sorted
+ * frame), so keys of a group of 8 consecutive ids take consecutive slots,
+ * two cache lines, and only the group number is mixed (splitmix64's
+ * finalizer), which spreads strided ids over the table. */
+#define HMAP_GROUP_BITS 3
 static size_t hmap_hash(uint64_t k) {
-  /* splitmix64 finalizer: row ids are dense, so spread them. */
-  k ^= k >> 30;
-  k *= 0xbf58476d1ce4e5b9ULL;
-  k ^= k >> 27;
-  k *= 0x94d049bb133111ebULL;
-  k ^= k >> 31;
-  return (size_t)k;
+  uint64_t g = k >> HMAP_GROUP_BITS;
+  g ^= g >> 30;
+  g *= 0xbf58476d1ce4e5b9ULL;
+  g ^= g >> 27;
+  g *= 0x94d049bb133111ebULL;
+  g ^= g >> 31;
+  return (size_t)((g << HMAP_GROUP_BITS) | (k & ((1u << HMAP_GROUP_BITS) - 1)));
 }
 
 void hmap_free(hmap *m) {
