@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -83,6 +85,9 @@ static int read_objectives(const char *path, double *obj, int max) {
   return n;
 }
 
+/* The whole of a (small) file, for searching; messages print at most
+ * 1500 bytes of it, as Check drops a message over its size limit and a
+ * rank's stderr may end in a long sanitizer report. */
 static char *slurp(const char *path) {
   static char buf[65536];
   FILE *f = fopen(path, "r");
@@ -97,11 +102,12 @@ START_TEST(launch_local_matches_sim_at_s0) {
   char *sim[] = {STALE_PROG, "sim", "--app", "mf", "--nodes", "4", "--staleness", "0",
                  "--clocks", "8", NULL};
   int st = wait_status(spawn(sim, "e2e_sim.csv", "e2e_sim.err", NULL));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sim failed: %s", slurp("e2e_sim.err"));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sim failed: %.1500s",
+                slurp("e2e_sim.err"));
   char *run[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
                  "--clocks", "8", NULL};
   st = wait_status(spawn(run, "e2e_real.csv", "e2e_real.err", NULL)); /* fresh secret */
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %s",
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %.1500s",
                 slurp("e2e_real.err"));
   double a[16], b[16];
   ck_assert_int_eq(read_objectives("e2e_sim.csv", a, 16), 8);
@@ -127,44 +133,98 @@ static pid_t start_rank(int r, int n, const char *coord, const char *secret, int
   snprintf(errf, sizeof errf, "e2e_rank%d.err", r);
   char *argv[] = {REAL_PROG, "run", "--app", "mf", "--rank", rank, "--world-size", size,
                   "--coordinator", (char *)coord, "--clocks", cl, "--staleness", "1",
-                  "--connect-timeout", (char *)connect_timeout, NULL};
+                  "--connect-timeout", (char *)connect_timeout, "--verbose", NULL};
+  unlink(errf); /* an earlier run's file must not be read as this rank's */
   return spawn(argv, NULL, errf, secret);
 }
 
-static int free_port(void) {
-  /* Ports in a range ctest runs rarely collide on; vary by pid. */
-  return 20000 + (int)(getpid() % 20000);
+/* A port on 127.0.0.1 that nothing else uses, held until the caller closes
+ * *fd. The kernel picks it (bind to port 0), so it is never one another
+ * socket holds, TIME_WAIT included: a port made up from the pid can be an
+ * earlier connection's source port, still in TIME_WAIT for 60 s, and then
+ * the rank that must listen there fails with "address already in use". The
+ * held socket is bound, not listening, with SO_REUSEADDR, so the rank can
+ * still bind and listen there (libuv sets SO_REUSEADDR too), while no
+ * connect() elsewhere is given the port as its source in the meantime. */
+static int reserve_port(int *fd) {
+  *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(*fd, 0);
+  int one = 1;
+  ck_assert_int_eq(setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(bind(*fd, (struct sockaddr *)&a, sizeof a), 0);
+  socklen_t len = sizeof a;
+  ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&a, &len), 0);
+  return ntohs(a.sin_port);
+}
+
+/* Waits (up to 60 s) until rank r's stderr says `what` (--verbose prints
+ * when it listens and when its mesh is formed) while it still runs. If it
+ * ends or never says so, kills all n ranks in p (some run until killed; 0:
+ * not started) and fails. */
+static void wait_said_running(const pid_t *p, int n, int r, const char *what) {
+  char errf[32];
+  snprintf(errf, sizeof errf, "e2e_rank%d.err", r);
+  double t0 = now_s();
+  for (;;) {
+    int ended = waitpid(p[r], NULL, WNOHANG) != 0;
+    if (!ended && strstr(slurp(errf), what))
+      return;
+    if (ended || now_s() - t0 > 60) {
+      for (int i = 0; i < n; i++)
+        if (p[i] > 0 && (i != r || !ended)) {
+          kill(p[i], SIGKILL);
+          wait_status(p[i]);
+        }
+      ck_abort_msg("rank %d %s without saying '%s': %.1500s", r, ended ? "ended" : "ran 60 s",
+                   what, slurp(errf));
+    }
+    sleep_ms(20);
+  }
 }
 
 START_TEST(killing_a_rank_stops_the_others_naming_it) {
   char coord[32];
-  snprintf(coord, sizeof coord, "127.0.0.1:%d", free_port());
+  int hold;
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", reserve_port(&hold));
   pid_t p[4];
   for (int r = 0; r < 4; r++)
     p[r] = start_rank(r, 4, coord, "s3cret", 1000000, "10"); /* runs until killed */
-  sleep_ms(1500);
+  /* Kill only once every rank is in the mesh (a loaded machine may take
+   * longer than any fixed sleep): a rank still joining would report the
+   * coordinator unreachable, not the lost rank. Then let frames flow. */
   for (int r = 0; r < 4; r++)
-    ck_assert_msg(waitpid(p[r], NULL, WNOHANG) == 0, "rank %d ended early: %s", r,
-                  slurp(r == 0 ? "e2e_rank0.err" : "e2e_rank1.err"));
+    wait_said_running(p, 4, r, "peers connected");
+  sleep_ms(300);
+  for (int r = 0; r < 4; r++)
+    wait_said_running(p, 4, r, "peers connected"); /* none ended meanwhile */
+  close(hold);
   kill(p[2], SIGKILL);
   double t0 = now_s();
   wait_status(p[2]);
+  int st[4] = {0}, ended[4] = {0};
   for (int r = 0; r < 4; r++) {
     if (r == 2)
       continue;
-    int st = 0;
-    pid_t got = 0;
-    while ((got = waitpid(p[r], &st, WNOHANG)) == 0 && now_s() - t0 < 10)
+    while (!(ended[r] = waitpid(p[r], &st[r], WNOHANG) == p[r]) && now_s() - t0 < 10)
       sleep_ms(20);
-    if (got == 0) {
+    if (!ended[r]) {
       kill(p[r], SIGKILL);
       wait_status(p[r]);
     }
-    ck_assert_msg(got == p[r], "rank %d still running 10 s after rank 2 died", r);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "rank %d exit status %d", r, st);
+  }
+  for (int r = 0; r < 4; r++) {
+    if (r == 2)
+      continue;
+    ck_assert_msg(ended[r], "rank %d still running 10 s after rank 2 died", r);
+    ck_assert_msg(WIFEXITED(st[r]) && WEXITSTATUS(st[r]) != 0, "rank %d exit status %d", r,
+                  st[r]);
     char errf[32];
     snprintf(errf, sizeof errf, "e2e_rank%d.err", r);
-    ck_assert_msg(strstr(slurp(errf), "lost peer rank 2") != NULL, "rank %d said: %s", r,
+    ck_assert_msg(strstr(slurp(errf), "lost peer rank 2") != NULL, "rank %d said: %.1500s", r,
                   slurp(errf));
   }
 }
@@ -172,10 +232,18 @@ END_TEST
 
 START_TEST(rank_without_secret_cannot_join) {
   char coord[32];
-  snprintf(coord, sizeof coord, "127.0.0.1:%d", free_port() + 1);
-  pid_t p0 = start_rank(0, 2, coord, "right", 3, "2");
-  pid_t p1 = start_rank(1, 2, coord, "wrong", 3, "2");
-  int s1 = wait_status(p1), s0 = wait_status(p0);
+  int hold;
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", reserve_port(&hold));
+  /* Rank 1 starts first and, with 30 s to connect, retries until rank 0
+   * listens. Rank 0 starts once rank 1 is up, so rank 1 knocks within a
+   * retry period of rank 0's start and its 2 s wait for rank 1 sees the
+   * failed handshake, however slowly either process started. */
+  pid_t p[2] = {0, 0};
+  p[1] = start_rank(1, 2, coord, "wrong", 3, "30");
+  wait_said_running(p, 2, 1, "listening on port");
+  p[0] = start_rank(0, 2, coord, "right", 3, "2");
+  int s1 = wait_status(p[1]), s0 = wait_status(p[0]);
+  close(hold);
   ck_assert(WIFEXITED(s1) && WEXITSTATUS(s1) != 0);
   ck_assert(WIFEXITED(s0) && WEXITSTATUS(s0) != 0);
   /* The connecting rank checks the other's proof first and hangs up. */
@@ -229,10 +297,10 @@ START_TEST(launch_hostfile_over_ssh_command) {
   fprintf(f, "#!/bin/sh\nshift\nexec \"$@\"\n");
   fclose(f);
   chmod("e2e_fake_ssh.sh", 0700);
-  int base = free_port() + 2;
+  int hold[3];
   f = fopen("e2e_hostfile.txt", "w");
   for (int i = 0; i < 3; i++)
-    fprintf(f, "127.0.0.1:%d\n", base + i);
+    fprintf(f, "127.0.0.1:%d\n", reserve_port(&hold[i]));
   fclose(f);
   FILE *sf = fopen("e2e_secret.txt", "w");
   fprintf(sf, "hostfile-secret\n");
@@ -241,7 +309,10 @@ START_TEST(launch_hostfile_over_ssh_command) {
                  "./e2e_fake_ssh.sh", "--secret-file", "e2e_secret.txt", "--app", "mf",
                  "--clocks", "3", "--staleness", "0", NULL};
   int st = wait_status(spawn(run, "e2e_hf.csv", "e2e_hf.err", NULL));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %s", slurp("e2e_hf.err"));
+  for (int i = 0; i < 3; i++)
+    close(hold[i]);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %.1500s",
+                slurp("e2e_hf.err"));
   double b[8];
   ck_assert_int_eq(read_objectives("e2e_hf.csv", b, 8), 3);
   ck_assert(b[2] > 0 && b[2] < 10);
@@ -282,7 +353,8 @@ START_TEST(resume_restarts_from_last_complete_checkpoint) {
                  "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "e2e_ckpt",
                  NULL};
   int st = wait_status(spawn(run, "e2e_ck1.csv", "e2e_ck1.err", "ck"));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first run: %s", slurp("e2e_ck1.err"));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first run: %.1500s",
+                slurp("e2e_ck1.err"));
   ck_assert_int_eq(access("e2e_ckpt/ckpt-6/COMPLETE", F_OK), 0);
   ck_assert_int_eq(system("cp -r e2e_ckpt/ckpt-6 e2e_ckpt6_first && "
                           "rm e2e_ckpt/ckpt-6/COMPLETE"), 0);
@@ -290,7 +362,8 @@ START_TEST(resume_restarts_from_last_complete_checkpoint) {
                    "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "e2e_ckpt",
                    "--resume", NULL};
   st = wait_status(spawn(again, "e2e_ck2.csv", "e2e_ck2.err", "ck"));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "resumed run: %s", slurp("e2e_ck2.err"));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "resumed run: %.1500s",
+                slurp("e2e_ck2.err"));
   ck_assert_ptr_nonnull(strstr(slurp("e2e_ck2.err"), "resuming from the checkpoint of clock 4"));
   tbl_set t = mf_tables(8);
   rt_ckpt_rows a, b;
@@ -323,7 +396,8 @@ START_TEST(resume_restarts_from_last_complete_checkpoint) {
   ck_assert_int_eq(system("rm e2e_ckpt/ckpt-6/worker-3.bin"), 0);
   st = wait_status(spawn(again, "e2e_ck3.csv", "e2e_ck3.err", "ck"));
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
-  ck_assert_msg(strstr(slurp("e2e_ck3.err"), "worker-3.bin") != NULL, "%s", slurp("e2e_ck3.err"));
+  ck_assert_msg(strstr(slurp("e2e_ck3.err"), "worker-3.bin") != NULL, "%.1500s",
+                slurp("e2e_ck3.err"));
   /* A corrupted worker state file is refused by name too. */
   uint8_t *state = NULL;
   size_t slen = 0;

@@ -237,21 +237,28 @@ START_TEST(mesh_delivers_every_frame_in_order) {
 }
 END_TEST
 
-static uint16_t free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+/* A port on 127.0.0.1 the kernel picked, held bound (not listening, with
+ * SO_REUSEADDR, as libuv binds) in *fd until the caller closes it, so no
+ * other bind or outgoing connection can take it before a rank listens
+ * there. */
+static uint16_t reserve_port(int *fd) {
+  *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(*fd, 0);
+  int one = 1;
+  ck_assert_int_eq(setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  bind(fd, (struct sockaddr *)&a, sizeof a);
+  ck_assert_int_eq(bind(*fd, (struct sockaddr *)&a, sizeof a), 0);
   socklen_t l = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &l);
-  close(fd);
+  ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&a, &l), 0);
   return ntohs(a.sin_port);
 }
 
 START_TEST(hostfile_mesh_forms_without_coordinator) {
   rt_addr peers[3];
+  int hold[3];
   for (int i = 0; i < 3; i++) {
     snprintf(peers[i].host, sizeof peers[i].host, "127.0.0.1");
-    peers[i].port = free_port();
+    peers[i].port = reserve_port(&hold[i]);
   }
   rt_net_opts o = base_opts();
   o.peers = peers;
@@ -266,6 +273,8 @@ START_TEST(hostfile_mesh_forms_without_coordinator) {
   }
   for (int r = 0; r < 3; r++)
     node_join_free(&nodes[r]);
+  for (int i = 0; i < 3; i++)
+    close(hold[i]);
   for (int r = 0; r < 3; r++) {
     ck_assert_msg(nodes[r].done, "rank %d: %s", r, nodes[r].fail_msg);
     ck_assert_uint_eq(nodes[r].next_seq[(r + 1) % 3], 10);
