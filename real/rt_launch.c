@@ -36,6 +36,8 @@ typedef struct launch {
   uv_loop_t loop;
   uv_timer_t killer;
   int killer_open;
+  uv_tcp_t probe; /* --local: holds the coordinator's port (reserve_port) */
+  int probe_open;
   child *kids;
   uint32_t n, running;
   int failed;
@@ -44,6 +46,15 @@ typedef struct launch {
 static void closed_noop(uv_handle_t *h) { (void)h; }
 
 static void on_kill_timer(uv_timer_t *t);
+
+/* Every rank has ended: the loop may finish. */
+static void close_launch_handles(launch *l) {
+  if (l->killer_open)
+    uv_close((uv_handle_t *)&l->killer, closed_noop);
+  if (l->probe_open)
+    uv_close((uv_handle_t *)&l->probe, closed_noop);
+  l->killer_open = l->probe_open = 0;
+}
 
 static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
   child *c = p->data;
@@ -64,10 +75,8 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
   uv_close((uv_handle_t *)p, closed_noop);
   if (c->use_pipe && !uv_is_closing((uv_handle_t *)&c->in))
     uv_close((uv_handle_t *)&c->in, closed_noop);
-  if (l->running == 0 && l->killer_open) {
-    uv_close((uv_handle_t *)&l->killer, closed_noop);
-    l->killer_open = 0;
-  }
+  if (l->running == 0)
+    close_launch_handles(l);
 }
 
 static void on_kill_timer(uv_timer_t *t) {
@@ -96,20 +105,20 @@ static int fresh_secret(char out[65]) {
   return 0;
 }
 
-static int free_port(uint16_t *port) {
-  uv_loop_t loop;
-  uv_tcp_t t;
+/* Binds t (on loop) to 127.0.0.1:0 and leaves it bound, not listening,
+ * until the caller closes it: while it is bound the kernel gives that port
+ * to no other bind(0) or connect() (ranks 1..N-1 bind port 0 while rank 0
+ * is still starting), yet rank 0 can bind and listen there, both sockets
+ * having SO_REUSEADDR (libuv sets it). Closing the probe before rank 0
+ * binds would leave the port free for anyone to take in between. */
+static int reserve_port(uv_loop_t *loop, uv_tcp_t *t, uint16_t *port) {
   struct sockaddr_in a;
-  uv_loop_init(&loop);
-  uv_tcp_init(&loop, &t);
-  uv_ip4_addr("127.0.0.1", 0, &a);
-  int rc = uv_tcp_bind(&t, (struct sockaddr *)&a, 0);
   int len = sizeof a;
+  uv_tcp_init(loop, t);
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  int rc = uv_tcp_bind(t, (struct sockaddr *)&a, 0);
   if (rc == 0)
-    rc = uv_tcp_getsockname(&t, (struct sockaddr *)&a, &len);
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
+    rc = uv_tcp_getsockname(t, (struct sockaddr *)&a, &len);
   *port = ntohs(a.sin_port);
   return rc;
 }
@@ -218,11 +227,18 @@ int rt_launch_main(int argc, char **argv) {
     free(secret);
     goto bad;
   }
+  launch l;
+  memset(&l, 0, sizeof l);
+  uv_loop_init(&l.loop);
   char coord[64] = "";
   if (local) {
     uint16_t port;
-    if (free_port(&port) != 0) {
+    l.probe_open = 1;
+    if (reserve_port(&l.loop, &l.probe, &port) != 0) {
       snprintf(err, sizeof err, "cannot find a free port on 127.0.0.1");
+      uv_close((uv_handle_t *)&l.probe, closed_noop);
+      uv_run(&l.loop, UV_RUN_DEFAULT);
+      uv_loop_close(&l.loop);
       free(secret);
       goto bad;
     }
@@ -243,9 +259,6 @@ int rt_launch_main(int argc, char **argv) {
     free(val);
   }
 
-  launch l;
-  memset(&l, 0, sizeof l);
-  uv_loop_init(&l.loop);
   uv_timer_init(&l.loop, &l.killer);
   l.killer.data = &l;
   l.killer_open = 1;
@@ -328,10 +341,8 @@ int rt_launch_main(int argc, char **argv) {
       if (l.kids[i].running)
         uv_process_kill(&l.kids[i].proc, SIGTERM);
   }
-  if (l.running == 0 && l.killer_open) {
-    uv_close((uv_handle_t *)&l.killer, closed_noop);
-    l.killer_open = 0;
-  }
+  if (l.running == 0)
+    close_launch_handles(&l);
   uv_run(&l.loop, UV_RUN_DEFAULT);
   uv_loop_close(&l.loop);
   free(l.kids);

@@ -720,12 +720,24 @@ static void broadcast_abort(rt_net *n, uint32_t lost) {
     rt_conn *c = n->peers[i].conn;
     if (!c || c->state != C_READY)
       continue;
-    /* A frame cut after a direct write would take the ABORT as its rest:
-     * that peer learns of the failure from the closed connection instead. */
+    /* A frame whose start went out directly must be finished first, or the
+     * peer would read the ABORT as its rest; it is the head of the queue,
+     * which flush_peer no longer sends once the run has failed. If that
+     * rest was lost (torn), the peer learns of the failure from the closed
+     * connection instead. */
     pthread_mutex_lock(&n->qlock);
-    int cut = n->peers[i].torn || (n->peers[i].head && n->peers[i].head->rest);
+    rt_peer *peer = &n->peers[i];
+    int torn = peer->torn;
+    rt_out *rest = NULL;
+    if (!torn && peer->head && peer->head->rest) {
+      rest = peer->head;
+      peer->head = rest->next;
+      if (!peer->head)
+        peer->tail = NULL;
+      peer->queued -= rest->len;
+    }
     pthread_mutex_unlock(&n->qlock);
-    if (cut)
+    if (torn || (rest && write_raw(c, rest) != 0))
       continue;
     rt_out *o = ctrl_frame(RT_CTRL_ABORT, p, 4);
     if (o)
