@@ -373,7 +373,9 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
   int rc = cl_check(c, worker, table, row);
   if (rc) return rc;
   uint64_t key = tbl_key(table, row);
-  cl_delta *d = hmap_get(&c->oplog, key);
+  hmap_slot *slot = hmap_slot_for(&c->oplog, key);
+  if (!slot) return ST_ENOMEM;
+  cl_delta *d = slot->val;
   int fresh = !d; /* a new entry takes the delta as is: no zeroing pass */
   if (fresh) {
     const tbl_def *def = tbl_find(&c->tables, table);
@@ -390,10 +392,9 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
                     .shard = tbl_shard(table, row, c->cfg.nservers),
                     .tindex = tindex,
                     .sparse = def->sparse};
-    if (hmap_put(&c->oplog, key, d)) {
-      free(d);
-      return ST_ENOMEM;
-    }
+    slot->key = key;
+    slot->val = d;
+    hmap_added(&c->oplog);
   }
   cl_row *r = hmap_get(&c->cache, key);
   if (fresh)

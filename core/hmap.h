@@ -26,6 +26,15 @@ void *hmap_get(const hmap *m, uint64_t key);
 /* Stores val (non-NULL) under key, replacing any previous value.
  * Returns 0 or ST_ENOMEM (the map is unchanged then). */
 int hmap_put(hmap *m, uint64_t key, void *val);
+/* The slot holding key, or else the empty slot it would take, after making
+ * room for one more entry: one probe serves both a lookup and the insert
+ * that follows a miss (a client's first increment of a row in a clock).
+ * To insert, set the slot's key and val (non-NULL), then call hmap_added.
+ * NULL only if room could not be made (out of memory; map unchanged). The
+ * slot is the map's, valid until the next insert. */
+hmap_slot *hmap_slot_for(hmap *m, uint64_t key);
+/* Counts the entry just stored in a slot from hmap_slot_for. */
+static inline void hmap_added(hmap *m) { m->len++; }
 /* Empties the map, keeping its memory; values are not freed. */
 void hmap_clear(hmap *m);
 /* Iteration: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].val) ...
