@@ -8,12 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -22,6 +20,7 @@
 
 #include "app.h"
 #include "rt_ckpt.h"
+#include "test_port.h"
 
 static double now_s(void) {
   struct timeval tv;
@@ -138,29 +137,6 @@ static pid_t start_rank(int r, int n, const char *coord, const char *secret, int
   return spawn(argv, NULL, errf, secret);
 }
 
-/* A port on 127.0.0.1 that nothing else uses, held until the caller closes
- * *fd. The kernel picks it (bind to port 0), so it is never one another
- * socket holds, TIME_WAIT included: a port made up from the pid can be an
- * earlier connection's source port, still in TIME_WAIT for 60 s, and then
- * the rank that must listen there fails with "address already in use". The
- * held socket is bound, not listening, with SO_REUSEADDR, so the rank can
- * still bind and listen there (libuv sets SO_REUSEADDR too), while no
- * connect() elsewhere is given the port as its source in the meantime. */
-static int reserve_port(int *fd) {
-  *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ck_assert_int_ge(*fd, 0);
-  int one = 1;
-  ck_assert_int_eq(setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ck_assert_int_eq(bind(*fd, (struct sockaddr *)&a, sizeof a), 0);
-  socklen_t len = sizeof a;
-  ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&a, &len), 0);
-  return ntohs(a.sin_port);
-}
-
 /* Waits (up to 60 s) until rank r's stderr says `what` (--verbose prints
  * when it listens and when its mesh is formed) while it still runs. If it
  * ends or never says so, kills all n ranks in p (some run until killed; 0:
@@ -189,7 +165,7 @@ static void wait_said_running(const pid_t *p, int n, int r, const char *what) {
 START_TEST(killing_a_rank_stops_the_others_naming_it) {
   char coord[32];
   int hold;
-  snprintf(coord, sizeof coord, "127.0.0.1:%d", reserve_port(&hold));
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", test_reserve_port(&hold));
   pid_t p[4];
   for (int r = 0; r < 4; r++)
     p[r] = start_rank(r, 4, coord, "s3cret", 1000000, "10"); /* runs until killed */
@@ -233,7 +209,7 @@ END_TEST
 START_TEST(rank_without_secret_cannot_join) {
   char coord[32];
   int hold;
-  snprintf(coord, sizeof coord, "127.0.0.1:%d", reserve_port(&hold));
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", test_reserve_port(&hold));
   /* Rank 1 starts first and, with 30 s to connect, retries until rank 0
    * listens. Rank 0 starts once rank 1 is up, so rank 1 knocks within a
    * retry period of rank 0's start and its 2 s wait for rank 1 sees the
@@ -300,7 +276,7 @@ START_TEST(launch_hostfile_over_ssh_command) {
   int hold[3];
   f = fopen("e2e_hostfile.txt", "w");
   for (int i = 0; i < 3; i++)
-    fprintf(f, "127.0.0.1:%d\n", reserve_port(&hold[i]));
+    fprintf(f, "127.0.0.1:%d\n", test_reserve_port(&hold[i]));
   fclose(f);
   FILE *sf = fopen("e2e_secret.txt", "w");
   fprintf(sf, "hostfile-secret\n");

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_port.h"
 #include "rt_net.h"
 #include "rt_sha256.h"
 #include "wire.h"
@@ -237,28 +238,12 @@ START_TEST(mesh_delivers_every_frame_in_order) {
 }
 END_TEST
 
-/* A port on 127.0.0.1 the kernel picked, held bound (not listening, with
- * SO_REUSEADDR, as libuv binds) in *fd until the caller closes it, so no
- * other bind or outgoing connection can take it before a rank listens
- * there. */
-static uint16_t reserve_port(int *fd) {
-  *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ck_assert_int_ge(*fd, 0);
-  int one = 1;
-  ck_assert_int_eq(setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  ck_assert_int_eq(bind(*fd, (struct sockaddr *)&a, sizeof a), 0);
-  socklen_t l = sizeof a;
-  ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&a, &l), 0);
-  return ntohs(a.sin_port);
-}
-
 START_TEST(hostfile_mesh_forms_without_coordinator) {
   rt_addr peers[3];
   int hold[3];
   for (int i = 0; i < 3; i++) {
     snprintf(peers[i].host, sizeof peers[i].host, "127.0.0.1");
-    peers[i].port = reserve_port(&hold[i]);
+    peers[i].port = test_reserve_port(&hold[i]);
   }
   rt_net_opts o = base_opts();
   o.peers = peers;
