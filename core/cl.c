@@ -243,10 +243,11 @@ static int cl_send_deltas(cl_client *c, uint32_t shard, uint8_t type, st_clock_t
   return 0;
 }
 
-/* Moves the oplog's deltas into c->flushbuf, ordered by shard and then by
- * key, so frames are identical run to run and sent deltas can be searched
- * by key. Empties the oplog. Returns the number of deltas or ST_ENOMEM. */
-static int64_t cl_take_oplog(cl_client *c) {
+/* Moves the oplog's deltas into c->flushbuf[0..*taken), ordered by shard
+ * and then by key, so frames are identical run to run and sent deltas can
+ * be searched by key. Empties the oplog. Returns 0 or ST_ENOMEM (then the
+ * oplog is untouched). */
+static int cl_take_oplog(cl_client *c, size_t *taken) {
   size_t n = c->oplog.len;
   if (vec_reserve(&c->flushbuf, &c->capflush, n, sizeof *c->flushbuf) ||
       vec_reserve(&c->pairs, &c->cappairs, 2 * n, sizeof *c->pairs))
@@ -269,17 +270,17 @@ static int64_t cl_take_oplog(cl_client *c) {
     cl_delta *d = c->pairs[i].val;
     c->flushbuf[c->shards[d->shard].nflush++] = d;
   }
-  return (int64_t)n;
+  *taken = n;
+  return 0;
 }
 
 /* Sends the whole oplog, then "clock is now `clock`" to every shard. */
 static int cl_flush(cl_client *c, st_clock_t clock) {
-  int64_t taken = cl_take_oplog(c);
-  if (taken < 0) return (int)taken;
-  size_t n = (size_t)taken;
+  size_t n;
+  int rc = cl_take_oplog(c, &n);
+  if (rc) return rc;
   size_t limit = (c->cfg.max_frame ? c->cfg.max_frame : WIRE_MAX_FRAME) - WIRE_HEADER_SIZE - 4;
   size_t i = 0;
-  int rc = 0;
   for (uint32_t j = 0; j < c->cfg.nservers; j++) {
     size_t end = i;
     while (end < n && c->flushbuf[end]->shard == j) end++;
