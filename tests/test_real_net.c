@@ -238,6 +238,29 @@ START_TEST(mesh_delivers_every_frame_in_order) {
 }
 END_TEST
 
+/* Addresses may be host names: both the listen address and the
+ * coordinator's go through the resolver (it once had no loop and crashed). */
+START_TEST(host_names_are_resolved) {
+  tnode nodes[2];
+  rt_net_opts o = base_opts();
+  rt_addr_parse("localhost:0", &o.listen);
+  node_init(&nodes[0], 0, 2, &o);
+  snprintf(o.coordinator.host, sizeof o.coordinator.host, "localhost");
+  o.coordinator.port = rt_net_port(nodes[0].net);
+  node_init(&nodes[1], 1, 2, &o);
+  for (int r = 0; r < 2; r++) {
+    nodes[r].send_on_ready = 10;
+    node_run(&nodes[r]);
+  }
+  for (int r = 0; r < 2; r++)
+    node_join_free(&nodes[r]);
+  for (int r = 0; r < 2; r++) {
+    ck_assert_msg(nodes[r].done && !nodes[r].failed, "rank %d: %s", r, nodes[r].fail_msg);
+    ck_assert_uint_eq(nodes[r].next_seq[1 - r], 10);
+  }
+}
+END_TEST
+
 START_TEST(hostfile_mesh_forms_without_coordinator) {
   rt_addr peers[3];
   int hold[3];
@@ -537,6 +560,7 @@ int main(void) {
   tcase_add_test(tc, addr_parse_rejects_bad_input);
   tcase_add_test(tc, mesh_delivers_every_frame_in_order);
   tcase_add_test(tc, hostfile_mesh_forms_without_coordinator);
+  tcase_add_test(tc, host_names_are_resolved);
   tcase_add_test(tc, rank_with_wrong_secret_is_refused);
   tcase_add_test(tc, raw_client_without_secret_is_closed);
   tcase_add_test(tc, frame_over_limit_closes_connection);
