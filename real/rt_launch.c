@@ -18,7 +18,10 @@
 #include "runopt.h"
 #include "st.h"
 
-#define KILL_AFTER_MS 15000
+/* Ranks still running this long after one failed are stopped: each rank
+ * stops on its own within 10 s of losing a peer, and one that never joined
+ * would otherwise wait out its connect timeout. */
+#define KILL_AFTER_MS 5000
 
 typedef struct child {
   uv_process_t proc;
@@ -38,6 +41,8 @@ typedef struct launch {
   int killer_open;
   uv_tcp_t probe; /* --local: holds the coordinator's port (reserve_port) */
   int probe_open;
+  uv_signal_t sig_int, sig_term; /* passed on to every rank */
+  int sigs_open;
   child *kids;
   uint32_t n, running;
   int failed;
@@ -53,7 +58,22 @@ static void close_launch_handles(launch *l) {
     uv_close((uv_handle_t *)&l->killer, closed_noop);
   if (l->probe_open)
     uv_close((uv_handle_t *)&l->probe, closed_noop);
-  l->killer_open = l->probe_open = 0;
+  if (l->sigs_open) {
+    uv_close((uv_handle_t *)&l->sig_int, closed_noop);
+    uv_close((uv_handle_t *)&l->sig_term, closed_noop);
+  }
+  l->killer_open = l->probe_open = l->sigs_open = 0;
+}
+
+/* The launcher was told to stop (Ctrl-C, a batch system's SIGTERM): the
+ * ranks must stop too, or they would run on without anyone waiting. */
+static void on_stop_signal(uv_signal_t *s, int signum) {
+  launch *l = s->data;
+  fprintf(stderr, "stale launch: got signal %d: stopping every rank\n", signum);
+  l->failed = 1;
+  for (uint32_t i = 0; i < l->n; i++)
+    if (l->kids[i].running)
+      uv_process_kill(&l->kids[i].proc, SIGTERM);
 }
 
 static void on_exit_cb(uv_process_t *p, int64_t status, int sig) {
@@ -136,6 +156,9 @@ static void usage(FILE *f) {
 }
 
 int rt_launch_main(int argc, char **argv) {
+  /* A rank's ssh that dies before reading the secret must be an error on
+   * that pipe, not the launcher's silent death. */
+  signal(SIGPIPE, SIG_IGN);
   uint32_t local = 0;
   const char *hostfile = NULL, *remote_exe = NULL, *ssh = "ssh", *secret_file = NULL, *v;
   char err[512];
@@ -262,6 +285,12 @@ int rt_launch_main(int argc, char **argv) {
   uv_timer_init(&l.loop, &l.killer);
   l.killer.data = &l;
   l.killer_open = 1;
+  uv_signal_init(&l.loop, &l.sig_int);
+  uv_signal_init(&l.loop, &l.sig_term);
+  l.sig_int.data = l.sig_term.data = &l;
+  uv_signal_start(&l.sig_int, on_stop_signal, SIGINT);
+  uv_signal_start(&l.sig_term, on_stop_signal, SIGTERM);
+  l.sigs_open = 1;
   l.n = n;
   l.kids = calloc(n, sizeof *l.kids);
   int start_failed = 0;

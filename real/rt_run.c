@@ -20,6 +20,7 @@
  * factors) is not in the tables and restarts from its initial value. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,6 +670,10 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
 }
 
 int rt_run_main(int argc, char **argv) {
+  /* A peer that resets its connection must be an error the loop reports
+   * (EPIPE, naming the peer), not a silent death: libuv writes without
+   * MSG_NOSIGNAL. */
+  signal(SIGPIPE, SIG_IGN);
   rt_run *r = calloc(1, sizeof *r);
   if (!r) {
     fprintf(stderr, "stale run: out of memory\n");

@@ -206,6 +206,53 @@ START_TEST(killing_a_rank_stops_the_others_naming_it) {
 }
 END_TEST
 
+/* A launcher told to stop (Ctrl-C, a batch system's SIGTERM) stops its
+ * ranks and waits for them: none may run on unattended. */
+START_TEST(stopping_launch_stops_its_ranks) {
+  /* 3000 clocks: long enough to be running when signalled, short enough
+   * that ranks a broken launcher leaves behind end by themselves. */
+  char *run[] = {REAL_PROG, "launch", "--local", "3", "--app", "mf", "--clocks", "3000",
+                 "--staleness", "1", "--verbose", NULL};
+  unlink("e2e_stop.err");
+  pid_t l = spawn(run, NULL, "e2e_stop.err", NULL);
+  /* The ranks share the launcher's stderr; wait until all three are in
+   * their mesh, so the signal finds them running. */
+  double t0 = now_s();
+  for (;;) {
+    int joined = 0;
+    for (const char *p = slurp("e2e_stop.err"); (p = strstr(p, "peers connected")); p++)
+      joined++;
+    if (joined == 3)
+      break;
+    if (waitpid(l, NULL, WNOHANG) != 0 || now_s() - t0 > 60) {
+      kill(l, SIGTERM);
+      wait_status(l);
+      ck_abort_msg("ranks did not all join: %.1500s", slurp("e2e_stop.err"));
+    }
+    sleep_ms(20);
+  }
+  kill(l, SIGTERM);
+  int st = 0;
+  pid_t got = 0;
+  t0 = now_s();
+  while ((got = waitpid(l, &st, WNOHANG)) == 0 && now_s() - t0 < 10)
+    sleep_ms(20);
+  if (got == 0) {
+    kill(l, SIGKILL);
+    wait_status(l);
+  }
+  ck_assert_msg(got == l, "launch still running 10 s after SIGTERM");
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "launch exit status %d", st);
+  const char *err = slurp("e2e_stop.err");
+  ck_assert_msg(strstr(err, "stopping every rank") != NULL, "launch said: %.1500s", err);
+  for (int r = 0; r < 3; r++) {
+    char want[64];
+    snprintf(want, sizeof want, "rank %d died of signal %d", r, SIGTERM);
+    ck_assert_msg(strstr(err, want) != NULL, "no '%s' in: %.1500s", want, err);
+  }
+}
+END_TEST
+
 START_TEST(rank_without_secret_cannot_join) {
   char coord[32];
   int hold;
@@ -406,6 +453,7 @@ int main(void) {
   tcase_add_test(tc, launch_local_matches_sim_at_s0);
   tcase_add_test(tc, killing_a_rank_stops_the_others_naming_it);
   tcase_add_test(tc, rank_without_secret_cannot_join);
+  tcase_add_test(tc, stopping_launch_stops_its_ranks);
   tcase_add_test(tc, launch_hostfile_over_ssh_command);
   tcase_add_test(tc, resume_restarts_from_last_complete_checkpoint);
   suite_add_tcase(s, tc);
