@@ -184,8 +184,8 @@ int runopt_check(const runopt *o, char *err, size_t errlen) {
 
 const char *runopt_help(void) {
   return "  --app NAME              application to run (required), e.g. mf\n"
-         "  --staleness LIST        staleness bound(s): a number or inf; a comma list\n"
-         "                          runs a sweep, one run per value (default 1)\n"
+         "  --staleness LIST        staleness bound: a number or inf (default 1); for\n"
+         "                          stale sim a comma list runs a sweep, one run per value\n"
          "  --clocks N              clocks each worker runs (default 20)\n"
          "  --seed N                random seed for data, platform and app (default 1)\n"
          "  --data FILE             the app's data file (default: the app's own)\n"
@@ -196,7 +196,8 @@ const char *runopt_help(void) {
          "                          at least 1)\n"
          "  --pull                  servers do not push fresh rows; clients ask\n"
          "  --ordered on|off|auto   apply each clock's updates in client order, so sums\n"
-         "                          do not depend on timing (default auto: on for s=0)\n"
+         "                          do not depend on timing with one worker per node\n"
+         "                          (default auto: on for s=0)\n"
          "  --help                  this text\n";
 }
 

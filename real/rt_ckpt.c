@@ -168,17 +168,21 @@ int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t ns
   return finish_file(dir, k, name, what, &b, rc, err, errlen);
 }
 
+#define META_MAX 9000 /* the text below, with two strings of up to 4 KiB */
+
 static void meta_text(char *out, size_t len, uint32_t k, const rt_ckpt_meta *m) {
   snprintf(out, len,
-           "stale checkpoint 1\nclock %u\napp %s\nseed %llu\nnodes %u\nservers %u\n"
-           "workers_per_node %u\nclocks %u\n",
-           k, m->app, (unsigned long long)m->seed, m->nodes, m->servers, m->workers_per_node,
-           m->clocks);
+           "stale checkpoint 2\nclock %u\napp %s\napp_options %.4000s\ndata %.4000s\n"
+           "seed %llu\nnodes %u\nservers %u\nworkers_per_node %u\nclocks %u\nstaleness %u\n"
+           "push %d\nordered %d\n",
+           k, m->app, m->app_options ? m->app_options : "-", m->data ? m->data : "-",
+           (unsigned long long)m->seed, m->nodes, m->servers, m->workers_per_node, m->clocks,
+           m->staleness, m->push, m->ordered);
 }
 
 int rt_ckpt_mark_complete(const char *dir, uint32_t k, const rt_ckpt_meta *m, char *err,
                           size_t errlen) {
-  char d[4096], path[4160], text[600];
+  char d[4096], path[4160], text[META_MAX];
   ck_dir(d, sizeof d, dir, k);
   int rc = ensure_dir(dir, err, errlen);
   if (rc == 0)
@@ -188,6 +192,37 @@ int rt_ckpt_mark_complete(const char *dir, uint32_t k, const rt_ckpt_meta *m, ch
   meta_text(text, sizeof text, k, m);
   snprintf(path, sizeof path, "%s/COMPLETE", d);
   return write_atomic(path, text, strlen(text), err, errlen);
+}
+
+/* A file a checkpoint of ours holds (the finished name or its .tmp). */
+static int ckpt_file_name(const char *name) {
+  return !strncmp(name, "shard-", 6) || !strncmp(name, "worker-", 7) ||
+         !strncmp(name, "COMPLETE", 8);
+}
+
+void rt_ckpt_prune(const char *dir, uint32_t below) {
+  DIR *dh = opendir(dir);
+  if (!dh) return;
+  struct dirent *e;
+  while ((e = readdir(dh))) {
+    unsigned long v;
+    char tail;
+    if (sscanf(e->d_name, "ckpt-%lu%c", &v, &tail) != 1 || v >= below) continue;
+    char d[4400];
+    snprintf(d, sizeof d, "%s/%s", dir, e->d_name);
+    DIR *ch = opendir(d);
+    if (!ch) continue;
+    struct dirent *f;
+    while ((f = readdir(ch))) {
+      if (!ckpt_file_name(f->d_name)) continue;
+      char path[4700];
+      snprintf(path, sizeof path, "%s/%s", d, f->d_name);
+      unlink(path);
+    }
+    closedir(ch);
+    rmdir(d);
+  }
+  closedir(dh);
 }
 
 int rt_ckpt_latest(const char *dir, const rt_ckpt_meta *m, uint32_t *k, char *err,
@@ -219,7 +254,7 @@ int rt_ckpt_latest(const char *dir, const rt_ckpt_meta *m, uint32_t *k, char *er
     snprintf(err, errlen, "--resume: no complete checkpoint in %s", dir);
     return ST_EINVAL;
   }
-  char path[4200], want[600], have[600] = "";
+  char path[4200], want[META_MAX], have[META_MAX] = "";
   snprintf(path, sizeof path, "%s/ckpt-%u/COMPLETE", dir, best);
   FILE *f = fopen(path, "r");
   size_t n = f ? fread(have, 1, sizeof have - 1, f) : 0;
@@ -228,8 +263,9 @@ int rt_ckpt_latest(const char *dir, const rt_ckpt_meta *m, uint32_t *k, char *er
     fclose(f);
   meta_text(want, sizeof want, best, m);
   if (strcmp(have, want) != 0) {
-    snprintf(err, errlen, "--resume: %s was made by a different run configuration (app, seed, "
-                          "nodes, servers, workers per node or clocks differ)",
+    snprintf(err, errlen, "--resume: %s was made by a different run configuration (app, "
+                          "app options, data, seed, nodes, servers, workers per node, clocks, "
+                          "staleness, push or ordered differ)",
              path);
     return ST_EINVAL;
   }

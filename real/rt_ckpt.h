@@ -14,11 +14,13 @@
 #include "srv.h"
 #include "tbl.h"
 
-/* What a checkpoint must agree with to be resumed. Strings borrowed. */
+/* What a checkpoint must agree with to be resumed: everything that decides
+ * what the tables hold. Strings borrowed; data and app_options may be NULL. */
 typedef struct rt_ckpt_meta {
-  const char *app;
+  const char *app, *app_options, *data;
   uint64_t seed;
-  uint32_t nodes, servers, workers_per_node, clocks;
+  uint32_t nodes, servers, workers_per_node, clocks, staleness;
+  int push, ordered;
 } rt_ckpt_meta;
 
 /* Writes shard's rows (values read from s, borrowed) of every table in t.
@@ -28,6 +30,10 @@ int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t ns
 /* Marks checkpoint k complete (call after every shard file exists). */
 int rt_ckpt_mark_complete(const char *dir, uint32_t k, const rt_ckpt_meta *m, char *err,
                           size_t errlen);
+/* Deletes the checkpoints of clocks below `below` (their files of ours and
+ * then the directory; anything else in it is left, and so is the
+ * directory). Best effort: a checkpoint it cannot delete only costs disk. */
+void rt_ckpt_prune(const char *dir, uint32_t below);
 /* Finds the highest complete checkpoint in dir and checks it against m.
  * 0 with *k set, or a negative error with a message in err (none found,
  * or made by a different configuration). */

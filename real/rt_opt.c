@@ -295,9 +295,10 @@ void rt_opt_usage(FILE *f) {
           "                          SLURM_NTASKS, or the hostfile's line count)\n"
           "  --coordinator HOST:PORT rank 0's address; rank 0 listens there\n"
           "  --hostfile FILE         host:port per line, in rank order; rank i listens on line i\n"
-          "  --listen HOST:PORT      where this rank listens with --coordinator (default\n"
-          "                          127.0.0.1:0, required off loopback; never a wildcard by\n"
-          "                          default)\n"
+          "  --listen HOST:PORT      where this rank listens with --coordinator, ranks\n"
+          "                          other than 0 (rank 0 listens at the coordinator's\n"
+          "                          address); default 127.0.0.1:0, required off loopback,\n"
+          "                          never a wildcard by default; port 0: any free port\n"
           "  --secret-file FILE      the cluster's shared secret, - for standard input\n"
           "                          (or STALE_SECRET)\n"
           "  --max-frame-mib N       largest frame accepted (default 64)\n"
@@ -306,7 +307,8 @@ void rt_opt_usage(FILE *f) {
           "  --peer-timeout S        silence that counts as a lost peer (default 8; 0 off)\n"
           "  --checkpoint-dir DIR    where checkpoints go (shared by all ranks to resume)\n"
           "  --checkpoint-every N    checkpoint every table after every N clocks (all\n"
-          "                          workers pause until it is on disk)\n"
+          "                          workers pause until it is on disk); the last two\n"
+          "                          are kept\n"
           "  --resume                restart from the last complete checkpoint in DIR\n"
           "  --verbose               progress on standard error\n",
           runopt_help());

@@ -122,6 +122,22 @@ static void barrier_release(rt_run *r, uint32_t b) {
   pthread_mutex_unlock(&r->be.mu);
 }
 
+/* What this run's checkpoints must agree with to be resumed. */
+static rt_ckpt_meta rt_run_ckpt_meta(const rt_run *r) {
+  rt_ckpt_meta m = {.app = r->app->name,
+                    .app_options = r->o.run.app_options,
+                    .data = r->o.run.data,
+                    .seed = r->o.run.seed,
+                    .nodes = r->cfg.nclients,
+                    .servers = r->cfg.nservers,
+                    .workers_per_node = r->cfg.workers_per_client,
+                    .clocks = r->o.run.clocks,
+                    .staleness = r->cfg.staleness,
+                    .push = r->cfg.push,
+                    .ordered = r->cfg.ordered};
+  return m;
+}
+
 static int is_checkpoint(const rt_run *r, uint32_t b) { return !(r->restore && b == r->start); }
 
 /* Rank 0: node reports it reached barrier b; the last report completes a
@@ -136,14 +152,16 @@ static int barrier_report(rt_run *r, uint32_t b) {
   r->barrier_reports = 0;
   if (is_checkpoint(r, b)) {
     char err[600];
-    rt_ckpt_meta m = {r->app->name, r->o.run.seed, r->cfg.nclients, r->cfg.nservers,
-                      r->cfg.workers_per_client, r->o.run.clocks};
+    rt_ckpt_meta m = rt_run_ckpt_meta(r);
     if (rt_ckpt_mark_complete(r->o.ckpt_dir, b, &m, err, sizeof err) != 0) {
       rt_net_fail(r->net, RT_NO_PEER, err);
       return 0;
     }
     if (r->o.verbose)
       fprintf(stderr, "stale: checkpoint of clock %u complete in %s\n", b, r->o.ckpt_dir);
+    /* Keep this one and the one before (should this one be damaged later). */
+    if (b > r->o.ckpt_every)
+      rt_ckpt_prune(r->o.ckpt_dir, b - r->o.ckpt_every);
   }
   uint8_t p[4];
   memcpy(p, &b, 4);
@@ -594,8 +612,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
   }
   pthread_cond_init(&r->barrier_cond, NULL);
   if (r->o.resume) {
-    rt_ckpt_meta m = {r->app->name, r->o.run.seed, r->cfg.nclients, r->cfg.nservers,
-                      r->cfg.workers_per_client, r->o.run.clocks};
+    rt_ckpt_meta m = rt_run_ckpt_meta(r);
     uint32_t k;
     if (rt_ckpt_latest(r->o.ckpt_dir, &m, &k, err, errlen) != 0)
       return 1;

@@ -379,6 +379,9 @@ START_TEST(resume_restarts_from_last_complete_checkpoint) {
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first run: %.1500s",
                 slurp("e2e_ck1.err"));
   ck_assert_int_eq(access("e2e_ckpt/ckpt-6/COMPLETE", F_OK), 0);
+  ck_assert_int_eq(access("e2e_ckpt/ckpt-4/COMPLETE", F_OK), 0);
+  ck_assert_msg(access("e2e_ckpt/ckpt-2", F_OK) != 0, "the last two checkpoints are kept, "
+                                                      "older ones deleted");
   ck_assert_int_eq(system("cp -r e2e_ckpt/ckpt-6 e2e_ckpt6_first && "
                           "rm e2e_ckpt/ckpt-6/COMPLETE"), 0);
   char *again[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
@@ -415,6 +418,15 @@ START_TEST(resume_restarts_from_last_complete_checkpoint) {
   ck_assert_int_eq(read_objectives("e2e_ck2.csv", ob, 8), 8);
   for (int c = 0; c < 8; c++)
     ck_assert_msg(oa[c] == ob[c], "clock %d: first run %.9g, resumed %.9g", c, oa[c], ob[c]);
+  /* A run with another bound (or app options, data, seed, shape) would
+   * continue tables it did not make: refused. */
+  char *other[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "1",
+                   "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "e2e_ckpt",
+                   "--resume", NULL};
+  st = wait_status(spawn(other, "e2e_ck4.csv", "e2e_ck4.err", "ck"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+  ck_assert_msg(strstr(slurp("e2e_ck4.err"), "different run configuration") != NULL, "%.1500s",
+                slurp("e2e_ck4.err"));
   /* A checkpoint without a worker's state cannot be resumed, and says so. */
   ck_assert_int_eq(system("rm e2e_ckpt/ckpt-6/worker-3.bin"), 0);
   st = wait_status(spawn(again, "e2e_ck3.csv", "e2e_ck3.err", "ck"));
