@@ -115,6 +115,38 @@ static void wrote_secret(uv_write_t *w, int status) {
   uv_close((uv_handle_t *)&c->in, closed_noop);
 }
 
+/* s quoted for a POSIX shell: ssh joins its arguments with spaces and the
+ * remote shell splits them again, so each must come through as one word.
+ * Returns a malloc'd string (the caller frees it) or NULL. */
+static char *sh_quote(const char *s) {
+  if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-") ==
+                strlen(s))
+    return strdup(s);
+  size_t n = 3;
+  for (const char *p = s; *p; p++) n += *p == '\'' ? 4 : 1;
+  char *q = malloc(n), *o = q;
+  if (!q) return NULL;
+  *o++ = '\'';
+  for (const char *p = s; *p; p++) {
+    if (*p == '\'') {
+      memcpy(o, "'\\''", 4); /* close, escaped quote, reopen */
+      o += 4;
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o++ = '\'';
+  *o = '\0';
+  return q;
+}
+
+/* Frees words[0..n) (NULL entries skipped) and the array. */
+static void free_words(char **words, int n) {
+  for (int i = 0; words && i < n; i++)
+    free(words[i]);
+  free(words);
+}
+
 /* Hex of 32 random bytes: a fresh secret for a local cluster. */
 static int fresh_secret(char out[65]) {
   uint8_t b[32];
@@ -151,8 +183,12 @@ static void usage(FILE *f) {
              "a fresh secret unless STALE_SECRET is set. --hostfile FILE: rank i runs on\n"
              "line i's host over ssh (FILE must be at the same path there; the program at\n"
              "--remote-exe, default this program's path); the secret (STALE_SECRET or\n"
-             "--secret-file) is written to ssh's standard input.\n"
-             "The remaining options are passed to every `stale run`.\n");
+             "--secret-file) is written to ssh's standard input. --ssh CMD: the ssh\n"
+             "command, options included (e.g. \"ssh -p 2222\"; split on blanks); the\n"
+             "remote command line is quoted for the remote shell. Paths go as given, so\n"
+             "relative ones resolve in the remote login directory.\n"
+             "The remaining options are passed to every `stale run`. SIGINT or SIGTERM\n"
+             "stops every rank; the others are stopped 5 s after one fails.\n");
 }
 
 int rt_launch_main(int argc, char **argv) {
@@ -193,6 +229,10 @@ int rt_launch_main(int argc, char **argv) {
     if ((rc = runopt_take(argc, argv, &i, "--ssh", &v, err, sizeof err)) != 0) {
       if (rc < 0)
         goto bad;
+      if (strspn(v, " \t") == strlen(v)) {
+        snprintf(err, sizeof err, "--ssh: an empty command");
+        goto bad;
+      }
       ssh = v;
       continue;
     }
@@ -293,6 +333,13 @@ int rt_launch_main(int argc, char **argv) {
   l.sigs_open = 1;
   l.n = n;
   l.kids = calloc(n, sizeof *l.kids);
+  /* --ssh may carry options ("ssh -p 2222"): split on blanks, no quoting. */
+  enum { SSH_WORDS_MAX = 32 };
+  char *ssh_copy = strdup(ssh), *ssh_words[SSH_WORDS_MAX], *save = NULL;
+  int nssh = 0;
+  for (char *w = ssh_copy ? strtok_r(ssh_copy, " \t", &save) : NULL; w && nssh < SSH_WORDS_MAX;
+       w = strtok_r(NULL, " \t", &save))
+    ssh_words[nssh++] = w;
   int start_failed = 0;
   for (uint32_t r = 0; r < n && !start_failed; r++) {
     child *c = &l.kids[r];
@@ -301,8 +348,8 @@ int rt_launch_main(int argc, char **argv) {
     char rank_s[16], size_s[16];
     snprintf(rank_s, sizeof rank_s, "%u", r);
     snprintf(size_s, sizeof size_s, "%u", n);
-    char **args = calloc((size_t)npass + 16, sizeof *args);
-    int k = 0;
+    char **args = calloc((size_t)npass + 16 + nssh, sizeof *args);
+    int k = 0, remote_from = -1;
     if (local) {
       args[k++] = exe;
       args[k++] = "run";
@@ -313,8 +360,10 @@ int rt_launch_main(int argc, char **argv) {
       args[k++] = "--coordinator";
       args[k++] = coord;
     } else {
-      args[k++] = (char *)ssh;
+      for (int w = 0; w < nssh; w++)
+        args[k++] = ssh_words[w];
       args[k++] = hosts[r].host;
+      remote_from = k;
       args[k++] = (char *)(remote_exe ? remote_exe : exe);
       args[k++] = "run";
       args[k++] = "--rank";
@@ -327,6 +376,18 @@ int rt_launch_main(int argc, char **argv) {
     for (int j = 0; j < npass; j++)
       args[k++] = pass[j];
     args[k] = NULL;
+    /* The remote command line, quoted word by word (owned: freed below). */
+    char **quoted = calloc((size_t)k + 1, sizeof *quoted);
+    int quote_failed = !quoted;
+    for (int j = remote_from; !quote_failed && remote_from >= 0 && j < k; j++)
+      quote_failed = !(args[j] = quoted[j] = sh_quote(args[j]));
+    if (quote_failed) {
+      fprintf(stderr, "stale launch: out of memory\n");
+      free_words(quoted, k);
+      free(args);
+      start_failed = 1;
+      break;
+    }
     uv_stdio_container_t io[3];
     io[0].flags = UV_IGNORE;
     if (!local) {
@@ -349,6 +410,7 @@ int rt_launch_main(int argc, char **argv) {
     c->proc.data = c;
     int rc = uv_spawn(&l.loop, &c->proc, &po);
     free(args);
+    free_words(quoted, k);
     if (rc != 0) {
       fprintf(stderr, "stale launch: cannot start rank %u: %s\n", r, uv_strerror(rc));
       if (c->use_pipe)
@@ -376,6 +438,7 @@ int rt_launch_main(int argc, char **argv) {
   uv_loop_close(&l.loop);
   free(l.kids);
   free(hosts);
+  free(ssh_copy);
   memset(secret, 0, secret_len);
   free(secret);
   free(pass);

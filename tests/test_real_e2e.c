@@ -316,8 +316,10 @@ END_TEST
  * every rank starts on its line's address and reads the secret from its
  * standard input. */
 START_TEST(launch_hostfile_over_ssh_command) {
+  /* Like ssh: options, the host, then the rest joined by spaces and run by
+   * a shell, so every word must arrive quoted. */
   FILE *f = fopen("e2e_fake_ssh.sh", "w");
-  fprintf(f, "#!/bin/sh\nshift\nexec \"$@\"\n");
+  fprintf(f, "#!/bin/sh\nwhile [ \"$1\" = -p ]; do shift 2; done\nshift\nexec sh -c \"$*\"\n");
   fclose(f);
   chmod("e2e_fake_ssh.sh", 0700);
   int hold[3];
@@ -328,16 +330,18 @@ START_TEST(launch_hostfile_over_ssh_command) {
   FILE *sf = fopen("e2e_secret.txt", "w");
   fprintf(sf, "hostfile-secret\n");
   fclose(sf);
+  const char *out = "e2e hf 'out'.csv"; /* a space and a quote to carry over ssh */
+  unlink(out);
   char *run[] = {REAL_PROG, "launch", "--hostfile", "e2e_hostfile.txt", "--ssh",
-                 "./e2e_fake_ssh.sh", "--secret-file", "e2e_secret.txt", "--app", "mf",
-                 "--clocks", "3", "--staleness", "0", NULL};
-  int st = wait_status(spawn(run, "e2e_hf.csv", "e2e_hf.err", NULL));
+                 "./e2e_fake_ssh.sh -p 22", "--secret-file", "e2e_secret.txt", "--app", "mf",
+                 "--clocks", "3", "--staleness", "0", "--out", (char *)out, NULL};
+  int st = wait_status(spawn(run, NULL, "e2e_hf.err", NULL));
   for (int i = 0; i < 3; i++)
     close(hold[i]);
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %.1500s",
                 slurp("e2e_hf.err"));
   double b[8];
-  ck_assert_int_eq(read_objectives("e2e_hf.csv", b, 8), 3);
+  ck_assert_int_eq(read_objectives(out, b, 8), 3);
   ck_assert(b[2] > 0 && b[2] < 10);
 }
 END_TEST
