@@ -45,6 +45,20 @@ int rt_hostfile_read(const char *path, rt_addr **out, uint32_t *n, char *err, si
       rc = ST_EPARSE;
       break;
     }
+    if (a[cnt].port == 0) {
+      snprintf(err, errlen, "%s:%u: port 0: each line names the port its rank listens on", path,
+               line);
+      rc = ST_EPARSE;
+      break;
+    }
+    /* Two ranks cannot listen on one address (the later would dial itself). */
+    for (uint32_t j = 0; j < cnt && rc == 0; j++)
+      if (a[j].port == a[cnt].port && !strcmp(a[j].host, a[cnt].host)) {
+        snprintf(err, errlen, "%s:%u: %s is already rank %u's address", path, line, s, j);
+        rc = ST_EPARSE;
+      }
+    if (rc != 0)
+      break;
     cnt++;
   }
   fclose(f);

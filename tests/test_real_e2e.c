@@ -300,6 +300,21 @@ START_TEST(bad_command_lines_are_refused) {
   st = wait_status(spawn(a4, NULL, "e2e_bad.err", "x"));
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
   ck_assert_ptr_nonnull(strstr(slurp("e2e_bad.err"), "e2e_hosts.txt:3"));
+  /* Two ranks at one address, or a rank at port 0, are named by line. */
+  f = fopen("e2e_hosts.txt", "w");
+  fprintf(f, "127.0.0.1:7001\n127.0.0.1:7002\n127.0.0.1:7001\n");
+  fclose(f);
+  st = wait_status(spawn(a4, NULL, "e2e_bad.err", "x"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_msg(strstr(slurp("e2e_bad.err"), "e2e_hosts.txt:3: 127.0.0.1:7001 is already rank 0's"),
+                "%.1500s", slurp("e2e_bad.err"));
+  f = fopen("e2e_hosts.txt", "w");
+  fprintf(f, "127.0.0.1:7001\n127.0.0.1:0\n");
+  fclose(f);
+  st = wait_status(spawn(a4, NULL, "e2e_bad.err", "x"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_msg(strstr(slurp("e2e_bad.err"), "e2e_hosts.txt:2: port 0"), "%.1500s",
+                slurp("e2e_bad.err"));
   /* The rank and size may come from mpirun's environment. */
   setenv("OMPI_COMM_WORLD_RANK", "5", 1);
   setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
