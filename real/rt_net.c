@@ -583,11 +583,19 @@ void rt_net_fail(rt_net *n, uint32_t peer, const char *msg) {
     n->h.on_fail(n->h.ud, peer, msg);
 }
 
+/* "rank R (host:port)", or just "rank R" while its address is unknown. */
+static void peer_name(const rt_net *n, uint32_t peer, char *out, size_t len) {
+  const rt_peer *p = &n->peers[peer];
+  if (p->have_addr)
+    snprintf(out, len, "rank %u (%s:%u)", peer, p->addr.host, p->addr.port);
+  else
+    snprintf(out, len, "rank %u", peer);
+}
+
 static void peer_lost(rt_net *n, uint32_t peer, const char *why) {
-  rt_peer *p = &n->peers[peer];
-  char msg[640];
-  snprintf(msg, sizeof msg, "lost peer rank %u (%s:%u): %s", peer, p->addr.host, p->addr.port,
-           why);
+  char name[320], msg[640];
+  peer_name(n, peer, name, sizeof name);
+  snprintf(msg, sizeof msg, "lost peer %s: %s", name, why);
   rt_net_fail(n, peer, msg);
 }
 
@@ -890,11 +898,11 @@ static void handle_ctrl(rt_conn *c, uint32_t type, const uint8_t *p, size_t len)
     return;
   case RT_CTRL_ABORT: {
     uint32_t lost = len == 4 ? get32(p) : RT_NO_PEER;
-    char msg[640];
-    if (lost < n->o.size)
-      snprintf(msg, sizeof msg, "lost peer rank %u (%s:%u): reported by rank %u", lost,
-               n->peers[lost].addr.host, n->peers[lost].addr.port, c->peer);
-    else
+    char msg[640], name[320];
+    if (lost < n->o.size) {
+      peer_name(n, lost, name, sizeof name);
+      snprintf(msg, sizeof msg, "lost peer %s: reported by rank %u", name, c->peer);
+    } else
       snprintf(msg, sizeof msg, "rank %u (%s) aborted the run", c->peer, c->addr);
     n->peers[c->peer].bye_recv = 1; /* its coming EOF is expected now */
     rt_net_fail(n, lost < n->o.size ? lost : c->peer, msg);
