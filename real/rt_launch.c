@@ -13,6 +13,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "app.h"
 #include "rt.h"
 #include "rt_opt.h"
 #include "runopt.h"
@@ -138,6 +139,47 @@ static char *sh_quote(const char *s) {
   *o++ = '\'';
   *o = '\0';
   return q;
+}
+
+/* Parses, here and once, the options every rank will get (as rank 0 would,
+ * with a stand-in coordinator and secret when the real ones come later),
+ * so that a typo is one error before anything starts, not one per rank.
+ * pass is borrowed. 0, or ST_EPARSE with the message in err. */
+static int check_rank_options(char **pass, int npass, uint32_t local, const char *hostfile,
+                              uint32_t n, char *err, size_t errlen) {
+  char size_s[16];
+  snprintf(size_s, sizeof size_s, "%u", n);
+  char **argv = calloc((size_t)npass + 8, sizeof *argv);
+  if (!argv) {
+    snprintf(err, errlen, "out of memory");
+    return ST_ENOMEM;
+  }
+  int k = 0;
+  argv[k++] = "run";
+  argv[k++] = "--rank";
+  argv[k++] = "0";
+  argv[k++] = local ? "--world-size" : "--hostfile";
+  argv[k++] = local ? size_s : (char *)hostfile;
+  if (local) {
+    argv[k++] = "--coordinator";
+    argv[k++] = "127.0.0.1:1";
+  }
+  for (int j = 0; j < npass; j++)
+    argv[k++] = pass[j];
+  int stand_in = !getenv("STALE_SECRET");
+  if (stand_in)
+    setenv("STALE_SECRET", "stand-in", 1);
+  rt_opt o;
+  int rc = rt_opt_parse(&o, k, argv, err, errlen);
+  if (rc == 0 && !o.run.help && !app_find(o.run.app)) {
+    snprintf(err, errlen, "--app: unknown app '%s'", o.run.app);
+    rc = ST_EPARSE;
+  }
+  rt_opt_free(&o);
+  if (stand_in)
+    unsetenv("STALE_SECRET");
+  free(argv);
+  return rc;
 }
 
 /* Frees words[0..n) (NULL entries skipped) and the array. */
@@ -287,6 +329,11 @@ int rt_launch_main(int argc, char **argv) {
   rt_addr *hosts = NULL;
   uint32_t n = local;
   if (hostfile && rt_hostfile_read(hostfile, &hosts, &n, err, sizeof err) != 0) {
+    free(secret);
+    goto bad;
+  }
+  if (check_rank_options(pass, npass, local, hostfile, n, err, sizeof err) != 0) {
+    free(hosts);
     free(secret);
     goto bad;
   }

@@ -315,6 +315,14 @@ START_TEST(bad_command_lines_are_refused) {
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
   ck_assert_msg(strstr(slurp("e2e_bad.err"), "e2e_hosts.txt:2: port 0"), "%.1500s",
                 slurp("e2e_bad.err"));
+  /* launch checks what it passes on before starting anything: one error,
+   * not one per rank. */
+  char *a6[] = {REAL_PROG, "launch", "--local", "3", "--app", "mf", "--bogus", NULL};
+  st = wait_status(spawn(a6, NULL, "e2e_bad.err", NULL));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  const char *said = slurp("e2e_bad.err"), *first = strstr(said, "unknown argument '--bogus'");
+  ck_assert_msg(first && !strstr(first + 1, "unknown argument"), "%.1500s", said);
+  ck_assert_msg(strstr(said, "stale launch:") == said, "%.1500s", said);
   /* The rank and size may come from mpirun's environment. */
   setenv("OMPI_COMM_WORLD_RANK", "5", 1);
   setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
