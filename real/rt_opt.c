@@ -260,6 +260,14 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
       snprintf(err, errlen, "--listen: bad address '%s' (expected host:port)", listen);
       return ST_EPARSE;
     }
+    if (o->rank > 0 && o->listen.port != 0 && o->listen.port == o->coordinator.port &&
+        !strcmp(o->listen.host, o->coordinator.host)) {
+      /* It would take rank 0's port and then dial itself. */
+      snprintf(err, errlen, "--listen %s: that is the coordinator's address (rank 0 listens "
+                            "there); give rank %u another port, or port 0",
+               listen, o->rank);
+      return ST_EPARSE;
+    }
   } else if (!hostfile && o->rank > 0 && !is_loopback(o->coordinator.host)) {
     /* No silent wildcard: a multi-host run must say where each rank is
      * reachable. */

@@ -315,6 +315,13 @@ START_TEST(bad_command_lines_are_refused) {
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
   ck_assert_msg(strstr(slurp("e2e_bad.err"), "e2e_hosts.txt:2: port 0"), "%.1500s",
                 slurp("e2e_bad.err"));
+  /* A rank told to listen at rank 0's own address would dial itself. */
+  char *a7[] = {REAL_PROG, "run", "--app", "mf", "--rank", "1", "--world-size", "2",
+                "--coordinator", "127.0.0.1:7000", "--listen", "127.0.0.1:7000", NULL};
+  st = wait_status(spawn(a7, NULL, "e2e_bad.err", "x"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_msg(strstr(slurp("e2e_bad.err"), "that is the coordinator's address"), "%.1500s",
+                slurp("e2e_bad.err"));
   /* launch checks what it passes on before starting anything: one error,
    * not one per rank. */
   char *a6[] = {REAL_PROG, "launch", "--local", "3", "--app", "mf", "--bogus", NULL};
