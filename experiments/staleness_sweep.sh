@@ -8,7 +8,8 @@
 # Environment overrides (defaults in brackets):
 #   NODES [1024]  SERVERS [16]  CLOCKS [15]  STALENESS [0,1,2,4,8,16,inf]
 #   STRAGGLERS [0.1x5: each clock, each node is 5x slower with p = 0.1]
-#   BANDWIDTH [10Gbps]  SEED [1]  TARGET [1.05 x best RMSE of s=0]
+#   BANDWIDTH [10Gbps]  SEED [1]  TARGET [1.05 x the best RMSE of the first
+#   bound in STALENESS, by default s=0]
 #   MF [the generated ratings set and SGD settings, see below]
 #   OUT [out/staleness]  (writes OUT.csv, OUT_ttt.csv, OUT.png)
 # The data: no ratings set ships with Debian, so MF generates a seeded

@@ -94,12 +94,39 @@ START_TEST(bad_input_is_named) {
 }
 END_TEST
 
+/* experiments/time_to_target.awk on a CSV made by hand: a run reaches the
+ * target at the first row at or below it; a diverged run (nan objectives)
+ * never does, whatever the awk makes of comparing nan. */
+START_TEST(time_to_target_ignores_non_finite_objectives) {
+  FILE *f = fopen("ttt.csv", "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("run,staleness,clock,sim_time_s,objective,bytes_sent,blocked_s\n"
+        "0,0,0,0.1,0.9,10,1\n0,0,1,0.2,0.7,20,2\n0,0,2,0.3,0.6,30,3\n"
+        "1,inf,0,0.05,nan,10,0\n1,inf,1,0.1,-nan,20,0\n1,inf,2,0.15,inf,30,0\n",
+        f);
+  fclose(f);
+  char *argv[] = {"/usr/bin/awk", "-F,", "-v", "target=0.65", "-f", TTT_AWK, "ttt.csv", NULL};
+  ck_assert_int_eq(run(argv, "ttt.out", "ttt.err"), 0);
+  const char *out = slurp("ttt.out");
+  ck_assert_msg(strstr(out, "\n0,0,0.65,0.3,0.6,0.3,30,3\n") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "\n1,inf,0.65,nan,") != NULL, "%s", out);
+  /* No target given and the first run has no finite objective: an error. */
+  f = fopen("ttt.csv", "w");
+  fputs("run,staleness,clock,sim_time_s,objective,bytes_sent,blocked_s\n0,0,0,0.1,nan,10,1\n", f);
+  fclose(f);
+  char *argv2[] = {"/usr/bin/awk", "-F,", "-f", TTT_AWK, "ttt.csv", NULL};
+  ck_assert_int_eq(run(argv2, "ttt.out", "ttt.err"), 2);
+  ck_assert_ptr_nonnull(strstr(slurp("ttt.err"), "no finite objective"));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sim_cli");
   TCase *tc = tcase_create("cli");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, same_arguments_same_bytes_other_seed_other_bytes);
   tcase_add_test(tc, bad_input_is_named);
+  tcase_add_test(tc, time_to_target_ignores_non_finite_objectives);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
