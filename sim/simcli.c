@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -282,8 +284,14 @@ static void sim_progress(void *arg, uint32_t clock, uint32_t clocks, double sim_
 }
 
 /* The child's whole life: one simulation, rows into f. Never returns. */
+/* The sweep's own process, which every run must not outlive. */
+static pid_t sim_sweep_pid;
+
 static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const st_config *cfg,
                       uint32_t run, FILE *f) {
+  /* If the sweep is killed (a batch system's SIGTERM, `timeout`), its runs
+   * must not go on unattended. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != sim_sweep_pid) _exit(1);
   char err[512];
   char stal[16];
   sim_staleness_text(cfg->staleness, stal, sizeof stal);
@@ -342,6 +350,7 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, void *shared, const s
   int state[RUNOPT_MAX_STALENESS] = {0}; /* 0 waiting, 1 running, 2 ok, 3 failed */
   uint32_t next = 0, emitted = 0, running = 0;
   int failed = 0;
+  sim_sweep_pid = getpid();
   while (emitted < runs) {
     while (!failed && next < runs && running < c->jobs) {
       tmp[next] = tmpfile();
@@ -378,7 +387,11 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, void *shared, const s
         running--;
         int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
         if (!ok && WIFSIGNALED(status))
-          fprintf(stderr, "stale sim: run %u died of signal %d\n", (unsigned)r, WTERMSIG(status));
+          fprintf(stderr, "stale sim: run %u died of signal %d%s\n", (unsigned)r, WTERMSIG(status),
+                  WTERMSIG(status) == SIGABRT
+                      ? " (SimGrid gave up: its message above says why, e.g. two hosts of "
+                        "--platform with no route between them)"
+                      : "");
         state[r] = ok ? 2 : 3;
         if (!ok) failed = 1;
       }
@@ -493,6 +506,9 @@ int sim_main(int argc, char **argv) {
   } else if (fflush(out) != 0) {
     failed = 1;
   }
+  /* A CSV missing runs would pass for a whole one: leave none. */
+  if (failed && out != stdout && unlink(c.o.out) == 0)
+    fprintf(stderr, "stale sim: removed the incomplete %s\n", c.o.out);
   app->free(shared);
   return failed ? 1 : 0;
 }

@@ -79,9 +79,20 @@ START_TEST(bad_input_is_named) {
       {{STALE_PROG, "sim", "--app", "mf", "--slow-nodes", "0.1y4", NULL}, 2, "--slow-nodes"},
       {{STALE_PROG, "sim", "--app", "mf", "--stragglers", "2x4", NULL}, 2, "--stragglers"},
       {{STALE_PROG, "sim", "--app", "mf", "--app-options", "avg=3", NULL}, 1, "'avg'"},
+      {{STALE_PROG, "sim", "--app", "mf", "--clocks", "2", "--platform", "cli_noroute.xml",
+        "--out", "cli_noroute.csv", NULL},
+       1,
+       "removed the incomplete cli_noroute.csv"},
   };
   FILE *f = fopen("cli_bad.tsv", "w");
   fputs("1 1 4\n2 x 3\n", f);
+  fclose(f);
+  /* Two hosts and no route between them: SimGrid aborts the run. */
+  f = fopen("cli_noroute.xml", "w");
+  fputs("<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+        "<host id=\"a\" speed=\"1Gf\"/><host id=\"b\" speed=\"1Gf\"/></zone></platform>\n",
+        f);
   fclose(f);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int st = run(cases[i].argv, "cli.out", "cli.err");
@@ -91,6 +102,7 @@ START_TEST(bad_input_is_named) {
     ck_assert_msg(strstr(err, cases[i].says) != NULL, "case %zu: '%s' not in: %s", i, cases[i].says,
                   err);
   }
+  ck_assert_msg(access("cli_noroute.csv", F_OK) != 0, "a failed run's CSV was left behind");
 }
 END_TEST
 
