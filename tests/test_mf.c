@@ -57,6 +57,7 @@ START_TEST(test_load_errors) {
       {"1 2 3\n\n1 2 nan\n", "not finite", 3},
       {"1 2 inf\n", "not finite", 1},
       {"1 2 1e99\n", "not finite", 1},
+      {"1 2 3\n1 3 -2e6\n", "'-2e6' is out of range", 2},
       {"x 2 3\n", "user id 'x' is not an integer", 1},
       {"1 2.5 3\n", "item id '2.5' is not an integer", 1},
       {"1 2 3 4 5\n", "too many fields", 1},
@@ -516,6 +517,14 @@ START_TEST(test_app_load_tables) {
   ck_assert_int_eq(mf_app.load(&p, &shared, err, sizeof err), ST_EPARSE);
   ck_assert_ptr_nonnull(strstr(err, "speed"));
   ck_assert_ptr_null(shared);
+  /* one rating per user: nothing to hold out, so no RMSE to report */
+  write_temp(path, "1 10 4\n2 11 3\n3 10 5\n");
+  p.options = NULL;
+  ck_assert_int_eq(mf_app.load(&p, &shared, err, sizeof err), ST_EPARSE);
+  ck_assert_msg(strstr(err, "none can be held out") && strstr(err, path), "%s", err);
+  ck_assert_ptr_null(shared);
+  unlink(path);
+  p.options = "rank=4,speed=9";
 
   /* no data file: the MovieLens-100k-sized generated set */
   p.data = NULL;

@@ -143,6 +143,18 @@ static int mf_load(const app_params *p, void **shared, char *err, size_t errlen)
   s->is_test = malloc(s->data.n);
   if (!s->is_test) goto fail;
   if ((rc = mf_ratings_split(&s->data, p->seed, MF_TEST_FRACTION, s->is_test))) goto fail;
+  size_t ntest = 0;
+  for (size_t k = 0; k < s->data.n; k++) ntest += s->is_test[k];
+  if (ntest == 0) {
+    /* Held-out ratings come from users with two or more: without any, the
+     * RMSE would be 0/0 in every row. */
+    if (err && errlen)
+      snprintf(err, errlen, "%s: no user has two ratings or more, so none can be held out to "
+                            "measure the RMSE on",
+               p->data ? p->data : "the generated ratings");
+    rc = ST_EPARSE;
+    goto fail;
+  }
   double sum = 0.0;
   size_t ntrain = 0;
   for (size_t k = 0; k < s->data.n; k++)

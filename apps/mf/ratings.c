@@ -186,13 +186,18 @@ static int parse_int(const char *s, int64_t *out) {
   return 0;
 }
 
-/* 0 ok, -1 not a number, -2 not finite. */
+/* Ratings beyond this are not ratings: their squared errors, summed in
+ * float over a test set, would overflow the RMSE to inf. */
+#define MF_RATING_MAX 1e6
+
+/* 0 ok, -1 not a number, -2 not finite, -3 beyond +-MF_RATING_MAX. */
 static int parse_rating(const char *s, float *out) {
   if (!*s || isspace((unsigned char)*s)) return -1;
   char *end;
   double v = strtod(s, &end);
   if (*end) return -1;
   if (!isfinite(v) || !isfinite((float)v)) return -2;
+  if (fabs(v) > MF_RATING_MAX) return -3;
   *out = (float)v;
   return 0;
 }
@@ -238,6 +243,9 @@ static int parse_record(const loader *L, char **f, int nf, id_map *users, id_map
   int rc = parse_rating(f[2], &rating);
   if (rc == -1) return fail(L, ST_EPARSE, "rating '%.40s' is not a number", f[2]);
   if (rc == -2) return fail(L, ST_EPARSE, "rating '%.40s' is not finite", f[2]);
+  if (rc == -3)
+    return fail(L, ST_EPARSE, "rating '%.40s' is out of range (at most %g in magnitude)", f[2],
+                MF_RATING_MAX);
   if (nf == 4 && parse_int(f[3], &ts))
     return fail(L, ST_EPARSE, "timestamp '%.40s' is not an integer", f[3]);
   uint32_t u, i;
