@@ -30,6 +30,8 @@ typedef struct sim_cli {
   uint32_t stack_kib;
   uint32_t nic_window;
   int network; /* 0 default, 1 switch, 2 direct */
+  const char *gen_flag;   /* a flag of the generated platform that was given */
+  const char *racks_flag; /* one that only the racks topology has */
 } sim_cli;
 
 static double wall_now(void) {
@@ -82,27 +84,32 @@ static int sim_parse_flag(sim_cli *c, int argc, char **argv, int *i, char *err, 
 #define TAKE(name) ((rc = runopt_take(argc, argv, i, name, &v, err, errlen)) != 0)
 #define DONE(expr) return rc < 0 ? rc : ((rc = (expr)) != 0 ? rc : 1)
   if (TAKE("--nodes")) DONE(runopt_u32("--nodes", v, 1, 1u << 20, &c->nodes, err, errlen));
-  if (TAKE("--topology")) DONE(plat_parse_topology("--topology", v, &c->plat.topology, err, errlen));
-  if (TAKE("--rack-size"))
+  /* Flags that shape the generated platform: noted, as --platform ignores them. */
+#define GEN(name) (TAKE(name) && (c->gen_flag = name, 1))
+#define RACKS(name) (GEN(name) && (c->racks_flag = name, 1))
+  if (GEN("--topology")) DONE(plat_parse_topology("--topology", v, &c->plat.topology, err, errlen));
+  if (RACKS("--rack-size"))
     DONE(runopt_u32("--rack-size", v, 1, 1u << 20, &c->plat.rack_size, err, errlen));
-  if (TAKE("--bandwidth")) DONE(plat_parse_bandwidth("--bandwidth", v, &c->plat.bandwidth, err, errlen));
-  if (TAKE("--latency")) DONE(plat_parse_latency("--latency", v, &c->plat.latency, err, errlen));
-  if (TAKE("--backbone-latency"))
+  if (GEN("--bandwidth")) DONE(plat_parse_bandwidth("--bandwidth", v, &c->plat.bandwidth, err, errlen));
+  if (GEN("--latency")) DONE(plat_parse_latency("--latency", v, &c->plat.latency, err, errlen));
+  if (GEN("--backbone-latency"))
     DONE(plat_parse_latency("--backbone-latency", v, &c->plat.backbone_latency, err, errlen));
-  if (TAKE("--backbone"))
+  if (GEN("--backbone"))
     DONE(plat_parse_bandwidth("--backbone", v, &c->plat.backbone_bandwidth, err, errlen));
-  if (TAKE("--uplink"))
+  if (RACKS("--uplink"))
     DONE(plat_parse_bandwidth("--uplink", v, &c->plat.uplink_bandwidth, err, errlen));
-  if (TAKE("--top-bandwidth"))
+  if (RACKS("--top-bandwidth"))
     DONE(plat_parse_bandwidth("--top-bandwidth", v, &c->plat.top_bandwidth, err, errlen));
-  if (TAKE("--host-speed")) DONE(plat_parse_speed("--host-speed", v, &c->plat.host_speed, err, errlen));
+  if (GEN("--host-speed")) DONE(plat_parse_speed("--host-speed", v, &c->plat.host_speed, err, errlen));
   if (TAKE("--stragglers"))
     DONE(plat_parse_stragglers("--stragglers", v, &c->straggle_fraction, &c->straggle_factor, err,
                                errlen));
-  if (TAKE("--slow-nodes"))
+  if (GEN("--slow-nodes"))
     DONE(plat_parse_stragglers("--slow-nodes", v, &c->plat.straggler_fraction,
                                &c->plat.straggler_factor, err, errlen));
-  if (TAKE("--jitter")) DONE(runopt_real("--jitter", v, 0, 0.99, &c->plat.jitter, err, errlen));
+  if (GEN("--jitter")) DONE(runopt_real("--jitter", v, 0, 0.99, &c->plat.jitter, err, errlen));
+#undef RACKS
+#undef GEN
   if (TAKE("--platform")) {
     if (rc < 0) return rc;
     c->platform_file = v;
@@ -434,6 +441,15 @@ int sim_main(int argc, char **argv) {
     fprintf(stderr, "stale sim: --app: unknown app '%s'; known:", c.o.app);
     for (const app_ops *const *a = app_all(); *a; a++) fprintf(stderr, " %s", (*a)->name);
     fprintf(stderr, "\n");
+    return 2;
+  }
+  if (c.platform_file && c.gen_flag) {
+    fprintf(stderr, "stale sim: %s: has no effect with --platform (the file is the platform)\n",
+            c.gen_flag);
+    return 2;
+  }
+  if (!c.platform_file && c.racks_flag && c.plat.topology != PLAT_RACKS) {
+    fprintf(stderr, "stale sim: %s: only with --topology racks\n", c.racks_flag);
     return 2;
   }
   uint32_t nodes = c.nodes ? c.nodes : 16;
