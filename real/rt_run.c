@@ -512,8 +512,10 @@ static void h_log(void *ud, const char *msg) {
 
 static const char *const rt_columns[] = {
     "run",      "app",   "metric", "nodes",     "workers_per_node", "servers", "staleness",
-    "push",     "clocks", "seed",  "backend",   "clock",            "time_s",  "objective",
-    "bytes_sent", "blocked_s"};
+    "push",     "clocks", "seed",  "backend",   "ordered", "clock",  "time_s",  "objective",
+    "bytes_sent", "blocked_s",
+    /* Free text last, as in stale sim's CSV. */
+    "app_options", "data"};
 #define RT_NCOLUMNS (sizeof rt_columns / sizeof rt_columns[0])
 
 /* Rank 0: one CSV row per clock, as `stale sim` writes them. */
@@ -553,11 +555,14 @@ static int write_csv(rt_run *r) {
     csv_u64(&w, r->o.run.clocks);
     csv_u64(&w, r->o.run.seed);
     csv_str(&w, "real");
+    csv_u64(&w, r->cfg.ordered);
     csv_u64(&w, c);
     csv_real(&w, r->agg[c].time);
     csv_real(&w, r->app->objective(r->shared, &r->metrics[(size_t)c * APP_METRICS_WIDTH]));
     csv_u64(&w, (uint64_t)r->agg[c].bytes);
     csv_real(&w, r->agg[c].blocked);
+    csv_str(&w, r->o.run.app_options);
+    csv_str(&w, r->o.run.data);
     rc = csv_end_row(&w);
   }
   if (rc == 0)

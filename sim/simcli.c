@@ -216,8 +216,12 @@ static const char *const sim_columns[] = {
     "servers",      "staleness",     "push",     "clocks",        "seed",
     "topology",     "platform",      "bandwidth_Bps", "latency_s", "backbone_Bps",
     "host_speed_flops", "slow_fraction", "slow_factor", "jitter", "straggler_fraction",
-    "straggler_factor", "clock",
-    "sim_time_s",   "objective",     "bytes_sent", "blocked_s"};
+    "straggler_factor", "ordered", "network", "nic_window", "rack_size", "uplink_Bps", "top_Bps",
+    "backbone_latency_s", "clock",
+    "sim_time_s",   "objective",     "bytes_sent", "blocked_s",
+    /* Free text last: a quoted comma in it cannot shift the columns before
+     * it for tools that split on commas (awk -F,). */
+    "app_options", "data"};
 #define SIM_NCOLUMNS (sizeof sim_columns / sizeof sim_columns[0])
 
 static void sim_staleness_text(uint32_t s, char *buf, size_t len) {
@@ -262,11 +266,30 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, const s
     }
     csv_real(&w, c->straggle_fraction);
     csv_real(&w, c->straggle_factor);
+    csv_u64(&w, cfg->ordered);
+    csv_str(&w, c->plat.ports ? "switch" : "direct");
+    if (c->plat.ports)
+      csv_u64(&w, c->nic_window ? c->nic_window : SIM_NIC_WINDOW);
+    else
+      csv_str(&w, NULL);
+    if (!c->platform_file && c->plat.topology == PLAT_RACKS) {
+      csv_u64(&w, c->plat.rack_size);
+      csv_real(&w, c->plat.uplink_bandwidth);
+      csv_real(&w, c->plat.top_bandwidth);
+    } else {
+      for (int e = 0; e < 3; e++) csv_str(&w, NULL);
+    }
+    if (c->platform_file)
+      csv_str(&w, NULL);
+    else
+      csv_real(&w, c->plat.backbone_latency);
     csv_u64(&w, k);
     csv_real(&w, st[k].time);
     csv_real(&w, st[k].objective);
     csv_u64(&w, st[k].bytes);
     csv_real(&w, st[k].blocked);
+    csv_str(&w, c->o.app_options);
+    csv_str(&w, c->o.data);
     rc = csv_end_row(&w);
   }
   if (rc == 0) rc = csv_flush(&w);
