@@ -108,8 +108,9 @@ static void assert_same_set(const mf_ratings *a, const mf_ratings *b) {
 }
 
 START_TEST(test_formats_agree) {
+  /* (with the byte order mark an editor or spreadsheet may start a file with) */
   const char *udata =
-      "196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n"
+      "\xEF\xBB\xBF" "196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n"
       "196\t377\t4.5\t891628467\n";
   const char *csv =
       "userId,movieId,rating,timestamp\r\n196,242,3.0,881250949\r\n"

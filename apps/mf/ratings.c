@@ -270,13 +270,16 @@ static int load_stream(FILE *fp, loader *L, mf_ratings *out) {
       rc = fail(L, ST_EPARSE, "NUL byte in line");
       break;
     }
-    const char *p = buf;
+    char *line = buf;
+    /* A UTF-8 byte order mark (spreadsheet exports) is not part of a field. */
+    if (L->line == 1 && !memcmp(line, "\xEF\xBB\xBF", 3)) line += 3;
+    const char *p = line;
     while (*p == ' ' || *p == '\t') p++;
     if (!*p || *p == '#') continue;
     int first = fmt == FMT_UNKNOWN;
     if (first) fmt = detect_format(p);
     char *f[MAX_FIELDS];
-    int nf = split_fields(buf, fmt, f);
+    int nf = split_fields(line, fmt, f);
     int64_t dummy;
     /* ratings.csv opens with "userId,movieId,rating,timestamp". */
     if (first && fmt == FMT_CSV && nf >= 3 && parse_int(f[0], &dummy)) continue;
