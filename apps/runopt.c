@@ -102,11 +102,15 @@ int runopt_staleness_list(const char *s, uint32_t *out, uint32_t max, uint32_t *
       return bad(err, errlen, "--staleness", s, "expected a comma list of numbers or inf");
     memcpy(item, p, len);
     item[len] = '\0';
-    if (k == max) return bad(err, errlen, "--staleness", s, "too many values");
+    if (k == max) {
+      char why[64];
+      snprintf(why, sizeof why, "more than %u values", (unsigned)max);
+      return bad(err, errlen, "--staleness", s, why);
+    }
     /* "inf" or a decimal that leaves room for the inf sentinel. */
     if (cfg_parse_staleness(item, &out[k]) != 0 ||
         (strcmp(item, "inf") != 0 && out[k] == ST_STALENESS_INF))
-      return bad(err, errlen, "--staleness", s, "each value is a non-negative integer or inf");
+      return bad(err, errlen, "--staleness", s, "each value is inf or an integer from 0 to 4294967294");
     k++;
     if (!comma) break;
     p = comma + 1;

@@ -132,6 +132,7 @@ START_TEST(runopt_rejects_bad_values_naming_flag_and_value) {
              {"--clocks", "5x", "integer"},   {"--seed", "-1", "integer"},
              {"--staleness", "1,,2", "comma"}, {"--staleness", "-1", "inf"},
              {"--staleness", "infinity", "inf"}, {"--workers-per-node", "0", "1.."},
+             {"--staleness", "4294967295", "0 to 4294967294"},
              {"--servers", "99999999999", "1.."}};
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     runopt_defaults(&o);
