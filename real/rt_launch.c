@@ -424,8 +424,8 @@ int rt_launch_main(int argc, char **argv) {
       args[k++] = pass[j];
     args[k] = NULL;
     /* The remote command line, quoted word by word (owned: freed below). */
-    char **quoted = calloc((size_t)k + 1, sizeof *quoted);
-    int quote_failed = !quoted;
+    char **quoted = remote_from >= 0 ? calloc((size_t)k + 1, sizeof *quoted) : NULL;
+    int quote_failed = remote_from >= 0 && !quoted;
     for (int j = remote_from; !quote_failed && remote_from >= 0 && j < k; j++)
       quote_failed = !(args[j] = quoted[j] = sh_quote(args[j]));
     if (quote_failed) {

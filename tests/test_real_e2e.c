@@ -330,6 +330,12 @@ START_TEST(bad_command_lines_are_refused) {
   const char *said = slurp("e2e_bad.err"), *first = strstr(said, "unknown argument '--bogus'");
   ck_assert_msg(first && !strstr(first + 1, "unknown argument"), "%.1500s", said);
   ck_assert_msg(strstr(said, "stale launch:") == said, "%.1500s", said);
+  char *a8[] = {REAL_PROG, "launch", "--hostfile", "e2e_hosts.txt", "--ssh", " ", "--app", "mf",
+                NULL};
+  st = wait_status(spawn(a8, NULL, "e2e_bad.err", "x"));
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  ck_assert_msg(strstr(slurp("e2e_bad.err"), "--ssh: an empty command"), "%.1500s",
+                slurp("e2e_bad.err"));
   /* The rank and size may come from mpirun's environment. */
   setenv("OMPI_COMM_WORLD_RANK", "5", 1);
   setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
