@@ -54,6 +54,12 @@ typedef struct app_ops {
   double (*objective)(void *shared, const float *metrics_row);
   const char *objective_name;
   void (*free)(void *shared);
+  /* Optional extra metrics, one CSV column each after blocked_s: nextra
+   * names (static strings) and extra(shared, summed metrics row, k) for
+   * k < nextra. Their terms share the metrics row with the objective's. */
+  uint32_t nextra;
+  const char *const *extra_names;
+  double (*extra)(void *shared, const float *metrics_row, uint32_t k);
 } app_ops;
 
 /* The app registered under name, or NULL. */

@@ -27,6 +27,7 @@
 
 #include "app.h"
 #include "csv.h"
+#include "harness.h"
 #include "rt.h"
 #include "rt_be.h"
 #include "rt_ckpt.h"
@@ -537,7 +538,7 @@ static int write_csv(rt_run *r) {
   }
   csv_writer w;
   csv_init(&w, f);
-  int rc = csv_header(&w, rt_columns, RT_NCOLUMNS);
+  int rc = harness_csv_header(&w, rt_columns, RT_NCOLUMNS, r->app);
   char stal[16];
   if (r->cfg.staleness == ST_STALENESS_INF)
     snprintf(stal, sizeof stal, "inf");
@@ -561,6 +562,7 @@ static int write_csv(rt_run *r) {
     csv_real(&w, r->app->objective(r->shared, &r->metrics[(size_t)c * APP_METRICS_WIDTH]));
     csv_u64(&w, (uint64_t)r->agg[c].bytes);
     csv_real(&w, r->agg[c].blocked);
+    harness_csv_extras(&w, r->app, r->shared, &r->metrics[(size_t)c * APP_METRICS_WIDTH]);
     csv_str(&w, r->o.run.app_options);
     csv_str(&w, r->o.run.data);
     rc = csv_end_row(&w);

@@ -177,10 +177,10 @@ static int sim_tables(const sim_params *p, tbl_set *set) {
 /* Objective of each clock from the shard that owns its metrics row. */
 static int sim_objectives(sim_ctx *r) {
   const st_config *cfg = &r->p->cfg;
-  float row[APP_METRICS_WIDTH];
   for (uint32_t c = 0; c < r->p->clocks; c++) {
     uint32_t shard = tbl_shard(APP_METRICS_TABLE, c, cfg->nservers);
     st_node *sn = r->nodes[cfg_server_node(cfg, shard)];
+    float *row = r->stats[c].metrics;
     int rc = srv_read_row(sn->server, APP_METRICS_TABLE, c, row);
     if (rc) return rc;
     r->stats[c].objective = r->p->app->objective(r->p->shared, row);

@@ -20,6 +20,7 @@ typedef struct sim_clock_stat {
   uint64_t bytes;   /* bytes sent by all nodes up to then */
   double blocked;   /* worker seconds spent blocked on freshness up to then */
   double objective; /* app->objective of the clock's summed metrics row */
+  float metrics[APP_METRICS_WIDTH]; /* that row */
 } sim_clock_stat;
 
 /* Called after the simulation, before the nodes are destroyed, so a caller

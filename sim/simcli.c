@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "harness.h"
 #include "runopt.h"
 #include "sim.h"
 
@@ -231,8 +232,8 @@ static void sim_staleness_text(uint32_t s, char *buf, size_t len) {
     snprintf(buf, len, "%u", (unsigned)s);
 }
 
-static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, const st_config *cfg,
-                          uint32_t run, const sim_clock_stat *st) {
+static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *shared,
+                          const st_config *cfg, uint32_t run, const sim_clock_stat *st) {
   csv_writer w;
   csv_init(&w, f);
   char stal[16];
@@ -288,6 +289,7 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, const s
     csv_real(&w, st[k].objective);
     csv_u64(&w, st[k].bytes);
     csv_real(&w, st[k].blocked);
+    harness_csv_extras(&w, app, shared, st[k].metrics);
     csv_str(&w, c->o.app_options);
     csv_str(&w, c->o.data);
     rc = csv_end_row(&w);
@@ -350,7 +352,7 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
     fprintf(stderr, "stale sim: run %u (staleness %s): %s\n", (unsigned)run, stal, err);
     _exit(1);
   }
-  if (sim_write_rows(f, c, app, cfg, run, st) != 0) {
+  if (sim_write_rows(f, c, app, shared, cfg, run, st) != 0) {
     fprintf(stderr, "stale sim: run %u: writing its rows failed: %s\n", (unsigned)run, strerror(errno));
     _exit(1);
   }
@@ -534,7 +536,7 @@ int sim_main(int argc, char **argv) {
   }
   csv_writer w;
   csv_init(&w, out);
-  int failed = csv_header(&w, sim_columns, SIM_NCOLUMNS) != 0 || csv_flush(&w) != 0;
+  int failed = harness_csv_header(&w, sim_columns, SIM_NCOLUMNS, app) != 0 || csv_flush(&w) != 0;
   if (failed) fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
   if (!failed) failed = sim_sweep(&c, app, shared, &cfg, out, outname);
   if (out != stdout) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "harness.h"
 #include "runopt.h"
 #include "st.h"
 
@@ -31,6 +32,39 @@ static void fill_header(csv_writer *w) {
 START_TEST(header_is_one_line) {
   char *s = render(fill_header);
   ck_assert_str_eq(s, "run,clock,objective\n");
+  free(s);
+}
+END_TEST
+
+/* An app with two extra metrics: the row's third float, and its fourth
+ * doubled, so a column cannot pass with the other's value. */
+static double extra_of(void *shared, const float *row, uint32_t k) {
+  (void)shared;
+  return k == 0 ? row[2] : 2.0 * row[3];
+}
+static const char *const extra_names[] = {"nnz", "acc"};
+static const app_ops extra_app = {.name = "x", .nextra = 2, .extra_names = extra_names, .extra = extra_of};
+static const app_ops plain_app = {.name = "y"};
+
+static void fill_extras(csv_writer *w) {
+  static const char *const cols[] = {"run", "objective", "app_options", "data"};
+  static const float row[APP_METRICS_WIDTH] = {1, 2, 3, 4.5f};
+  ck_assert_int_eq(harness_csv_header(w, cols, 4, &extra_app), 0);
+  csv_u64(w, 0);
+  csv_real(w, 1.5);
+  harness_csv_extras(w, &extra_app, NULL, row);
+  csv_str(w, "a=1");
+  csv_str(w, NULL);
+  ck_assert_int_eq(csv_end_row(w), 0);
+  ck_assert_int_eq(harness_csv_header(w, cols, 4, &plain_app), 0);
+  harness_csv_extras(w, &plain_app, NULL, row);
+  ck_assert_int_eq(csv_end_row(w), 0);
+}
+
+START_TEST(extra_metrics_go_before_the_free_text) {
+  char *s = render(fill_extras);
+  ck_assert_str_eq(s, "run,objective,nnz,acc,app_options,data\n0,1.5,3,9,a=1,\n"
+                      "run,objective,app_options,data\n\n");
   free(s);
 }
 END_TEST
@@ -176,6 +210,7 @@ int main(void) {
   Suite *s = suite_create("sim_csv");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, header_is_one_line);
+  tcase_add_test(tc, extra_metrics_go_before_the_free_text);
   tcase_add_test(tc, fields_are_quoted_only_when_needed);
   tcase_add_test(tc, numbers_have_fixed_formats);
   tcase_add_test(tc, write_errors_are_reported);
