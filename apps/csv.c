@@ -79,10 +79,10 @@ int csv_header(csv_writer *w, const char *const *names, uint32_t n) {
 int csv_end_row(csv_writer *w) {
   csv_put(w, "\n", 1);
   w->col = 0;
-  return w->failed ? ST_ESEND : 0;
+  return w->failed ? ST_EIO : 0;
 }
 
 int csv_flush(csv_writer *w) {
   if (fflush(w->f) != 0) w->failed = 1;
-  return w->failed ? ST_ESEND : 0;
+  return w->failed ? ST_EIO : 0;
 }

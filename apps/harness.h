@@ -14,7 +14,7 @@
 #define HARNESS_CSV_TEXT_COLUMNS 2u
 
 /* Writes the header cols[0..n) with app's extra metric names inserted before
- * the last HARNESS_CSV_TEXT_COLUMNS. 0 or ST_ESEND. */
+ * the last HARNESS_CSV_TEXT_COLUMNS. 0 or ST_EIO. */
 int harness_csv_header(csv_writer *w, const char *const *cols, uint32_t n, const app_ops *app);
 /* Appends app's extra metrics of one summed metrics row. */
 void harness_csv_extras(csv_writer *w, const app_ops *app, void *shared, const float *row);

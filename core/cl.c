@@ -82,16 +82,16 @@ struct cl_client {
 cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t client,
                      const st_backend *be) {
   if (cfg_check(cfg) || cfg_check_tables(cfg, tables) || client >= cfg->nclients || !be) return NULL;
-  cl_client *c = calloc(1, sizeof *c);
+  cl_client *c = st_calloc(1, sizeof *c);
   if (!c) return NULL;
   c->cfg = *cfg;
   c->tables = *tables;
   c->index = client;
   c->node = cfg_client_node(cfg, client);
   c->be = be;
-  c->shards = calloc(cfg->nservers, sizeof *c->shards);
-  c->wclock = calloc(cfg->workers_per_client, sizeof *c->wclock);
-  c->wait = calloc(cfg->workers_per_client, sizeof *c->wait);
+  c->shards = st_calloc(cfg->nservers, sizeof *c->shards);
+  c->wclock = st_calloc(cfg->workers_per_client, sizeof *c->wclock);
+  c->wait = st_calloc(cfg->workers_per_client, sizeof *c->wait);
   if (!c->shards || !c->wclock || !c->wait) {
     cl_destroy(c);
     return NULL;
@@ -105,39 +105,39 @@ static void cl_sent_free(cl_client *c, cl_sent *e) {
     d->next_spare = c->spare[d->tindex];
     c->spare[d->tindex] = d;
   }
-  free(e->rows);
+  st_free(e->rows);
 }
 
 void cl_destroy(cl_client *c) {
   if (!c) return;
   for (size_t i = 0; i < c->cache.cap; i++) {
     cl_row *r = c->cache.slots[i].val;
-    if (r) free(r->reqs);
-    free(r);
+    if (r) st_free(r->reqs);
+    st_free(r);
   }
-  for (size_t i = 0; i < c->oplog.cap; i++) free(c->oplog.slots[i].val);
+  for (size_t i = 0; i < c->oplog.cap; i++) st_free(c->oplog.slots[i].val);
   hmap_free(&c->cache);
   hmap_free(&c->oplog);
   if (c->shards) {
     for (uint32_t j = 0; j < c->cfg.nservers; j++) {
       cl_shard *sh = &c->shards[j];
       for (size_t i = sh->head; i < sh->nsent; i++) cl_sent_free(c, &sh->sent[i]);
-      free(sh->sent);
-      free(sh->rows);
+      st_free(sh->sent);
+      st_free(sh->rows);
     }
   }
-  free(c->shards);
-  free(c->wclock);
-  free(c->wait);
-  free(c->flushbuf);
-  free(c->pairs);
+  st_free(c->shards);
+  st_free(c->wclock);
+  st_free(c->wait);
+  st_free(c->flushbuf);
+  st_free(c->pairs);
   for (uint32_t t = 0; t < TBL_MAX; t++)
     for (cl_delta *d = c->spare[t], *next; d; d = next) {
       next = d->next_spare;
-      free(d);
+      st_free(d);
     }
   wire_buf_free(&c->out);
-  free(c);
+  st_free(c);
 }
 
 st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker) {
@@ -161,7 +161,7 @@ static int cl_send_out(cl_client *c, uint32_t shard) {
   int rc = wire_finish(&c->out);
   if (rc) return rc;
   rc = c->be->ops->send(c->be->ctx, cfg_server_node(&c->cfg, shard), c->out.data, c->out.len);
-  if (rc) return ST_ESEND;
+  if (rc) return rc; /* the backend's own error */
   c->shards[shard].seq++;
   c->stats.frames_out++;
   c->stats.bytes_out += c->out.len;
@@ -223,7 +223,7 @@ static int cl_send_deltas(cl_client *c, uint32_t shard, uint8_t type, st_clock_t
   cl_sent e = {0};
   if (!rc && n) {
     e.n = n;
-    e.rows = malloc(n * sizeof *e.rows);
+    e.rows = st_malloc(n * sizeof *e.rows);
     if (!e.rows) rc = ST_ENOMEM;
   }
   cl_shard *sh = &c->shards[shard];
@@ -231,8 +231,8 @@ static int cl_send_deltas(cl_client *c, uint32_t shard, uint8_t type, st_clock_t
     rc = ST_ENOMEM;
   if (!rc) rc = cl_send_out(c, shard);
   if (rc) {
-    free(e.rows);
-    for (size_t i = 0; i < n; i++) free(rows[i]);
+    st_free(e.rows);
+    for (size_t i = 0; i < n; i++) st_free(rows[i]);
     return rc;
   }
   if (n) {
@@ -310,7 +310,7 @@ static int cl_check(const cl_client *c, uint32_t worker, uint32_t table, uint32_
 
 static cl_row *cl_row_new(cl_client *c, uint32_t table, uint32_t row) {
   const tbl_def *d = tbl_find(&c->tables, table);
-  cl_row *r = calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
+  cl_row *r = st_calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
   if (!r) return NULL;
   r->table = table;
   r->row = row;
@@ -319,7 +319,7 @@ static cl_row *cl_row_new(cl_client *c, uint32_t table, uint32_t row) {
   cl_shard *sh = &c->shards[r->shard];
   if (vec_reserve(&sh->rows, &sh->caprows, sh->nrows + 1, sizeof *sh->rows) ||
       hmap_put(&c->cache, tbl_key(table, row), r)) {
-    free(r);
+    st_free(r);
     return NULL;
   }
   sh->rows[sh->nrows++] = r;
@@ -383,7 +383,7 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
     uint32_t tindex = (uint32_t)(def - c->tables.defs);
     if ((d = c->spare[tindex])) {
       c->spare[tindex] = d->next_spare;
-    } else if (!(d = malloc(sizeof *d + (size_t)def->width * sizeof(float)))) {
+    } else if (!(d = st_malloc(sizeof *d + (size_t)def->width * sizeof(float)))) {
       return ST_ENOMEM;
     }
     *d = (cl_delta){.key = key,
@@ -430,7 +430,7 @@ int cl_prefetch(cl_client *c, uint32_t worker, uint32_t table, const uint32_t *r
     int rc = cl_check(c, worker, table, rows[i]);
     if (rc) return rc;
   }
-  cl_row **want = malloc((n ? n : 1) * sizeof *want);
+  cl_row **want = st_malloc((n ? n : 1) * sizeof *want);
   if (!want) return ST_ENOMEM;
   size_t m = 0;
   int rc = 0;
@@ -451,7 +451,7 @@ int cl_prefetch(cl_client *c, uint32_t worker, uint32_t table, const uint32_t *r
     rc = cl_send_read(c, want[i]->shard, 0, want + i, end - i);
     i = end;
   }
-  free(want);
+  st_free(want);
   return rc;
 }
 

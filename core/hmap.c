@@ -20,7 +20,7 @@ static size_t hmap_hash(uint64_t k) {
 }
 
 void hmap_free(hmap *m) {
-  free(m->slots);
+  st_free(m->slots);
   m->slots = NULL;
   m->cap = m->len = 0;
 }
@@ -49,11 +49,11 @@ static void hmap_insert_fresh(hmap_slot *slots, size_t cap, uint64_t key, void *
 
 static int hmap_grow(hmap *m) {
   size_t ncap = m->cap ? m->cap * 2 : 16;
-  hmap_slot *ns = calloc(ncap, sizeof *ns);
+  hmap_slot *ns = st_calloc(ncap, sizeof *ns);
   if (!ns) return ST_ENOMEM;
   for (size_t i = 0; i < m->cap; i++)
     if (m->slots[i].val) hmap_insert_fresh(ns, ncap, m->slots[i].key, m->slots[i].val);
-  free(m->slots);
+  st_free(m->slots);
   m->slots = ns;
   m->cap = ncap;
   return 0;

@@ -5,7 +5,7 @@
 st_node *node_create(const st_config *cfg, const tbl_set *tables, uint32_t id,
                      const st_backend *be) {
   if (cfg_check(cfg) || id >= cfg_nodes(cfg)) return NULL;
-  st_node *n = calloc(1, sizeof *n);
+  st_node *n = st_calloc(1, sizeof *n);
   if (!n) return NULL;
   n->id = id;
   n->cfg = *cfg;
@@ -23,7 +23,7 @@ void node_destroy(st_node *n) {
   if (!n) return;
   cl_destroy(n->client);
   srv_destroy(n->server);
-  free(n);
+  st_free(n);
 }
 
 int node_on_frame(st_node *n, const uint8_t *frame, size_t len) {

@@ -67,18 +67,18 @@ struct srv_shard {
 srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shard,
                       const st_backend *be) {
   if (cfg_check(cfg) || cfg_check_tables(cfg, tables) || shard >= cfg->nservers || !be) return NULL;
-  srv_shard *s = calloc(1, sizeof *s);
+  srv_shard *s = st_calloc(1, sizeof *s);
   if (!s) return NULL;
   s->cfg = *cfg;
   s->tables = *tables;
   s->shard = shard;
   s->node = cfg_server_node(cfg, shard);
   s->be = be;
-  s->client_clock = calloc(cfg->nclients, sizeof *s->client_clock);
-  s->last_seq = calloc(cfg->nclients, sizeof *s->last_seq);
-  s->applied_seq = calloc(cfg->nclients, sizeof *s->applied_seq);
-  if (cfg->push) s->held = calloc(cfg->nclients, sizeof *s->held);
-  if (cfg->ordered) s->waiting = calloc(cfg->nclients, sizeof *s->waiting);
+  s->client_clock = st_calloc(cfg->nclients, sizeof *s->client_clock);
+  s->last_seq = st_calloc(cfg->nclients, sizeof *s->last_seq);
+  s->applied_seq = st_calloc(cfg->nclients, sizeof *s->applied_seq);
+  if (cfg->push) s->held = st_calloc(cfg->nclients, sizeof *s->held);
+  if (cfg->ordered) s->waiting = st_calloc(cfg->nclients, sizeof *s->waiting);
   if (!s->client_clock || !s->last_seq || !s->applied_seq || (cfg->push && !s->held) ||
       (cfg->ordered && !s->waiting)) {
     srv_destroy(s);
@@ -93,29 +93,29 @@ void srv_destroy(srv_shard *s) {
   for (size_t i = 0; i < s->rows.cap; i++) {
     srv_row *r = s->rows.slots[i].val;
     if (r) {
-      free(r->subs);
-      free(r);
+      st_free(r->subs);
+      st_free(r);
     }
   }
   hmap_free(&s->rows);
-  for (size_t i = 0; i < s->nparked; i++) free(s->parked[i].keys);
-  free(s->parked);
+  for (size_t i = 0; i < s->nparked; i++) st_free(s->parked[i].keys);
+  st_free(s->parked);
   if (s->held)
-    for (uint32_t c = 0; c < s->cfg.nclients; c++) free(s->held[c].rows);
-  free(s->held);
-  free(s->dirty);
-  free(s->client_clock);
-  free(s->last_seq);
-  free(s->applied_seq);
+    for (uint32_t c = 0; c < s->cfg.nclients; c++) st_free(s->held[c].rows);
+  st_free(s->held);
+  st_free(s->dirty);
+  st_free(s->client_clock);
+  st_free(s->last_seq);
+  st_free(s->applied_seq);
   if (s->waiting)
     for (uint32_t c = 0; c < s->cfg.nclients; c++) {
       srv_fifo *f = &s->waiting[c];
-      for (size_t i = f->head; i < f->n; i++) free(f->q[i].bytes);
-      free(f->q);
+      for (size_t i = f->head; i < f->n; i++) st_free(f->q[i].bytes);
+      st_free(f->q);
     }
-  free(s->waiting);
+  st_free(s->waiting);
   wire_buf_free(&s->out);
-  free(s);
+  st_free(s);
 }
 
 st_clock_t srv_min_clock(const srv_shard *s) { return s->min_clock; }
@@ -127,14 +127,14 @@ static srv_row *srv_row_get(srv_shard *s, uint32_t table, uint32_t row) {
   srv_row *r = hmap_get(&s->rows, key);
   if (r) return r;
   const tbl_def *d = tbl_find(&s->tables, table);
-  r = calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
+  r = st_calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
   if (!r) return NULL;
   r->table = table;
   r->row = row;
   r->width = d->width;
   r->sparse = d->sparse;
   if (hmap_put(&s->rows, key, r)) {
-    free(r);
+    st_free(r);
     return NULL;
   }
   return r;
@@ -212,7 +212,7 @@ static int srv_send_out(srv_shard *s, uint32_t client) {
   if (rc) return rc;
   rc = s->be->ops->send(s->be->ctx, cfg_client_node(&s->cfg, client), s->out.data, s->out.len);
   s->stats.frames_out++;
-  return rc ? ST_ESEND : 0;
+  return rc; /* the backend's own error */
 }
 
 /* Starts a ROWS frame to client; seq echoes the READ it answers (0 if none). */
@@ -281,7 +281,7 @@ static int srv_answer(srv_shard *s, uint32_t client, uint32_t seq, const uint64_
 
 static int srv_on_read(srv_shard *s, uint32_t client, const wire_msg *m) {
   int rc;
-  uint64_t *keys = malloc((m->nrows ? m->nrows : 1) * sizeof *keys);
+  uint64_t *keys = st_malloc((m->nrows ? m->nrows : 1) * sizeof *keys);
   if (!keys) return ST_ENOMEM;
   wire_iter it;
   wire_row wr;
@@ -290,11 +290,11 @@ static int srv_on_read(srv_shard *s, uint32_t client, const wire_msg *m) {
   while (wire_next(&it, &wr)) keys[n++] = tbl_key(wr.table, wr.row);
   if (m->hdr.clock <= s->min_clock) {
     rc = srv_answer(s, client, m->hdr.seq, keys, n);
-    free(keys);
+    st_free(keys);
     return rc;
   }
   if (vec_reserve(&s->parked, &s->capparked, s->nparked + 1, sizeof *s->parked)) {
-    free(keys);
+    st_free(keys);
     return ST_ENOMEM;
   }
   s->parked[s->nparked++] = (srv_parked){client, m->hdr.seq, m->hdr.clock, n, keys};
@@ -326,7 +326,7 @@ static int srv_push_round(srv_shard *s) {
 static int srv_hold(srv_shard *s, uint32_t client, const wire_msg *m, st_clock_t epoch) {
   srv_fifo *f = &s->waiting[client];
   if (vec_reserve(&f->q, &f->cap, f->n + 1, sizeof *f->q)) return ST_ENOMEM;
-  uint8_t *copy = malloc(m->rows_len ? m->rows_len : 1);
+  uint8_t *copy = st_malloc(m->rows_len ? m->rows_len : 1);
   if (!copy) return ST_ENOMEM;
   memcpy(copy, m->rows, m->rows_len);
   srv_heldframe *h = &f->q[f->n++];
@@ -350,7 +350,7 @@ static int srv_apply_held(srv_shard *s, st_clock_t from) {
         int r = srv_apply(s, &h->msg);
         if (!rc) rc = r;
         s->applied_seq[c] = h->msg.hdr.seq;
-        free(h->bytes);
+        st_free(h->bytes);
       }
       if (f->head == f->n) f->head = f->n = 0;
     }
@@ -367,7 +367,7 @@ static int srv_clock_advanced(srv_shard *s, st_clock_t old_min) {
     srv_parked *p = &s->parked[i];
     if (!rc && p->need <= s->min_clock) {
       rc = srv_answer(s, p->client, p->seq, p->keys, p->n);
-      free(p->keys);
+      st_free(p->keys);
     } else {
       s->parked[kept++] = *p;
     }

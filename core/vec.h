@@ -14,7 +14,7 @@ static inline int vec_reserve(void *arr, size_t *cap, size_t need, size_t elem) 
   if (need <= *cap) return 0;
   size_t ncap = *cap ? *cap : 8;
   while (ncap < need) ncap *= 2;
-  void *np = realloc(*p, ncap * elem);
+  void *np = st_realloc(*p, ncap * elem);
   if (!np) return ST_ENOMEM;
   *p = np;
   *cap = ncap;

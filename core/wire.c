@@ -214,7 +214,7 @@ static int reserve(wire_buf *b, uint64_t extra) {
   size_t cap = b->cap < 256 ? 256 : b->cap;
   while (cap < need) cap = cap > b->max_frame / 2 ? b->max_frame : cap * 2;
   if (cap > b->max_frame) cap = b->max_frame;
-  uint8_t *d = realloc(b->data, cap);
+  uint8_t *d = st_realloc(b->data, cap);
   if (d == NULL) return ST_ENOMEM;
   b->data = d;
   b->cap = cap;
@@ -228,7 +228,7 @@ int wire_begin(wire_buf *b, const wire_header *hdr, size_t max_frame) {
   /* payload_len is a u32: a larger cap could not be described in the header. */
   if ((uint64_t)cap - WIRE_HEADER_SIZE > UINT32_MAX) cap = (size_t)((uint64_t)UINT32_MAX + WIRE_HEADER_SIZE);
   if (b->cap < MIN_FRAME) {
-    uint8_t *d = realloc(b->data, 256 < cap ? 256 : cap);
+    uint8_t *d = st_realloc(b->data, 256 < cap ? 256 : cap);
     if (d == NULL) return ST_ENOMEM;
     b->data = d;
     b->cap = 256 < cap ? 256 : cap;
@@ -325,7 +325,7 @@ int wire_set_flags(wire_buf *b, uint16_t flags) {
 }
 
 void wire_buf_free(wire_buf *b) {
-  free(b->data);
+  st_free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
   b->nrows = 0;

@@ -54,7 +54,7 @@ static int ensure_dir(const char *path, char *err, size_t errlen) {
   if (mkdir(path, 0700) == 0 || errno == EEXIST)
     return 0;
   snprintf(err, errlen, "%s: %s", path, strerror(errno));
-  return ST_ESEND;
+  return ST_EIO;
 }
 
 /* Writes data to path via path.tmp, fsync and rename. */
@@ -65,7 +65,7 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) {
     snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-    return ST_ESEND;
+    return ST_EIO;
   }
   const uint8_t *p = data;
   size_t off = 0;
@@ -77,14 +77,14 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
       snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
       close(fd);
       unlink(tmp);
-      return ST_ESEND;
+      return ST_EIO;
     }
     off += (size_t)w;
   }
   if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     unlink(tmp);
-    return ST_ESEND;
+    return ST_EIO;
   }
   return 0;
 }

@@ -570,7 +570,7 @@ static int write_csv(rt_run *r) {
   if (rc == 0)
     rc = csv_flush(&w);
   if (f != stdout && fclose(f) != 0)
-    rc = ST_ESEND;
+    rc = ST_EIO;
   if (rc != 0) {
     fprintf(stderr, "stale: %s: write failed\n", r->o.run.out ? r->o.run.out : "standard output");
     return 1;

@@ -118,7 +118,7 @@ static int sim_load_generated(const plat_spec *spec, char *err, size_t errlen) {
   if (fd < 0) {
     free(xml);
     snprintf(err, errlen, "%s: cannot create the platform file", path);
-    return ST_ESEND;
+    return ST_EIO;
   }
   size_t len = strlen(xml), off = 0;
   while (off < len) {
@@ -131,7 +131,7 @@ static int sim_load_generated(const plat_spec *spec, char *err, size_t errlen) {
   if (off < len) {
     unlink(path);
     snprintf(err, errlen, "%s: cannot write the platform file", path);
-    return ST_ESEND;
+    return ST_EIO;
   }
   simgrid_load_platform(path);
   unlink(path);
@@ -356,7 +356,7 @@ int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen
   }
   if (r.world.trace && (ferror(r.world.trace) | fclose(r.world.trace)) != 0 && rc == 0) {
     snprintf(err, errlen, "--trace-frames: %s: write failed", p->trace_frames);
-    rc = ST_ESEND;
+    rc = ST_EIO;
   }
   sim_free(&r);
   return rc;

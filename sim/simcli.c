@@ -368,8 +368,8 @@ static int sim_copy(FILE *from, FILE *to) {
   size_t k;
   rewind(from);
   while ((k = fread(buf, 1, sizeof buf, from)) > 0)
-    if (fwrite(buf, 1, k, to) != k) return ST_ESEND;
-  return ferror(from) ? ST_ESEND : 0;
+    if (fwrite(buf, 1, k, to) != k) return ST_EIO;
+  return ferror(from) ? ST_EIO : 0;
 }
 
 /* Runs every staleness value in its own child, at most c->jobs at a time,
