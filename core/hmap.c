@@ -1,7 +1,5 @@
 #include "hmap.h"
 
-#include <stdlib.h>
-
 #include "st.h"
 
 /* Row ids are dense and mostly visited in order (an app's loop, a sorted
@@ -76,4 +74,27 @@ int hmap_put(hmap *m, uint64_t key, void *val) {
   s->key = key;
   s->val = val;
   return 0;
+}
+
+void *hmap_del(hmap *m, uint64_t key) {
+  if (m->cap == 0) return NULL;
+  size_t mask = m->cap - 1;
+  size_t i = hmap_hash(key) & mask;
+  while (m->slots[i].val && m->slots[i].key != key) i = (i + 1) & mask;
+  void *val = m->slots[i].val;
+  if (!val) return NULL;
+  /* Backward-shift deletion: move later entries of the probe run into the
+   * hole when their home slot does not lie cyclically in (hole, j], so every
+   * lookup still finds its key before an empty slot. No tombstones. */
+  size_t hole = i;
+  for (size_t j = (i + 1) & mask; m->slots[j].val; j = (j + 1) & mask) {
+    size_t home = hmap_hash(m->slots[j].key) & mask;
+    int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (stays) continue;
+    m->slots[hole] = m->slots[j];
+    hole = j;
+  }
+  m->slots[hole].val = NULL;
+  m->len--;
+  return val;
 }

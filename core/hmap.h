@@ -1,6 +1,7 @@
 /* hmap.h: open-addressing hash map from a 64-bit key to a pointer, the one
- * lookup structure of the core (cache, oplog, server rows). Linear probing
- * and no deletion (rows stay cached for the run). The map owns
+ * lookup structure of the core (cache, oplog, server rows). Linear probing;
+ * deletion shifts entries back instead of leaving tombstones, so a map that
+ * is emptied entry by entry (a partly sent oplog) stays fast. The map owns
  * only its slot array; values are owned by the caller. */
 #ifndef HMAP_H
 #define HMAP_H
@@ -35,6 +36,9 @@ int hmap_put(hmap *m, uint64_t key, void *val);
 hmap_slot *hmap_slot_for(hmap *m, uint64_t key);
 /* Counts the entry just stored in a slot from hmap_slot_for. */
 static inline void hmap_added(hmap *m) { m->len++; }
+/* Removes key; returns its value (not freed), or NULL if absent. Slot
+ * pointers from hmap_slot_for are invalid afterwards. */
+void *hmap_del(hmap *m, uint64_t key);
 /* Empties the map, keeping its memory; values are not freed. */
 void hmap_clear(hmap *m);
 /* Iteration: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].val) ...

@@ -2,6 +2,8 @@
  * cluster shape checks and staleness parsing (core/cfg.c), and the error
  * names (core/st.c), and the pair sort (core/sort.c). */
 #include <check.h>
+
+#include "hmap.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +209,44 @@ static int cmp_key_then_pos(const void *a, const void *b) {
 /* Keys drawn from several shapes (one table's rows, many tables, all 64
  * bits, many duplicates) so that every byte position is sorted or skipped
  * somewhere; val records the original position to check stability. */
+/* Random puts, deletes and gets against a plain array, over few distinct
+ * keys (long probe runs that wrap around the end of the slots) and spread
+ * keys; after every step each key is found exactly when it should be. */
+START_TEST(test_hmap_delete_matches_reference) {
+  enum { NKEYS = 300, STEPS = 40000 };
+  static uintptr_t want[NKEYS];
+  memset(want, 0, sizeof want);
+  hmap m = {0};
+  uint64_t x = 88172645463325252ull;
+  size_t live = 0;
+  for (int step = 0; step < STEPS; step++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    uint32_t k = (uint32_t)(x % NKEYS);
+    uint64_t key = (k % 2) ? (uint64_t)k * 0x9e3779b97f4a7c15ull : k; /* dense and spread */
+    if ((x >> 32) % 3 == 0) {
+      void *v = hmap_del(&m, key);
+      ck_assert_ptr_eq(v, (void *)want[k]);
+      if (want[k]) live--;
+      want[k] = 0;
+    } else {
+      uintptr_t v = (uintptr_t)step + 1;
+      ck_assert_int_eq(hmap_put(&m, key, (void *)v), 0);
+      if (!want[k]) live++;
+      want[k] = v;
+    }
+    ck_assert_uint_eq(m.len, live);
+    if (step % 97 == 0)
+      for (uint32_t j = 0; j < NKEYS; j++) {
+        uint64_t kj = (j % 2) ? (uint64_t)j * 0x9e3779b97f4a7c15ull : j;
+        ck_assert_ptr_eq(hmap_get(&m, kj), (void *)want[j]);
+      }
+  }
+  ck_assert_ptr_null(hmap_del(&m, 123456789));
+  hmap_free(&m);
+  ck_assert_ptr_null(hmap_del(&m, 1)); /* an empty map */
+}
+END_TEST
+
 START_TEST(test_sort_pairs_stable) {
   uint64_t x = 88172645463325252ull;
   for (int round = 0; round < 200; round++) {
@@ -249,6 +289,7 @@ static Suite *tbl_suite(void) {
   tcase_add_test(tc, test_cfg_parse_staleness);
   tcase_add_test(tc, test_strerror_distinct);
   tcase_add_test(tc, test_sort_pairs_stable);
+  tcase_add_test(tc, test_hmap_delete_matches_reference);
   suite_add_tcase(s, tc);
   return s;
 }
