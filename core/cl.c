@@ -77,6 +77,7 @@ struct cl_client {
   cl_delta *spare[TBL_MAX];
   wire_buf out;
   cl_stats stats;
+  tmr pace; /* paces sends between clocks */
 };
 
 cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t client,
@@ -89,6 +90,7 @@ cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t clien
   c->index = client;
   c->node = cfg_client_node(cfg, client);
   c->be = be;
+  tmr_init(&c->pace, TMR_ROLE_CLIENT);
   c->shards = st_calloc(cfg->nservers, sizeof *c->shards);
   c->wclock = st_calloc(cfg->workers_per_client, sizeof *c->wclock);
   c->wait = st_calloc(cfg->workers_per_client, sizeof *c->wait);
@@ -557,5 +559,16 @@ int cl_on_message(cl_client *c, const wire_msg *m) {
         sh->rows[i]->clock = m->hdr.clock;
   }
   cl_wake_ready(c);
+  return 0;
+}
+
+int cl_timer_arm(cl_client *c, double delay) { return tmr_arm(&c->pace, c->be, delay); }
+
+int cl_on_timer(cl_client *c, uint64_t token) {
+  if (!tmr_fired(&c->pace, token)) {
+    c->stats.timers_late++;
+    return 0;
+  }
+  c->stats.timers_fired++;
   return 0;
 }

@@ -15,12 +15,14 @@
 #include "backend.h"
 #include "cfg.h"
 #include "tbl.h"
+#include "tmr.h"
 #include "wire.h"
 
 typedef struct cl_client cl_client;
 
 typedef struct cl_stats {
   uint64_t gets, gets_waited, reads_sent, rows_received, frames_out, bytes_out;
+  uint64_t timers_fired, timers_late; /* live and superseded timer firings */
 } cl_stats;
 
 /* Creates client `client`; cfg and tables are copied, be is borrowed. */
@@ -42,6 +44,13 @@ int cl_clock(cl_client *c, uint32_t worker);
 int cl_prefetch(cl_client *c, uint32_t worker, uint32_t table, const uint32_t *rows, uint32_t n);
 /* Handles a ROWS frame from a shard; wakes workers whose reads it serves. */
 int cl_on_message(cl_client *c, const wire_msg *msg);
+
+/* Arms the client's pacing timer (superseding an earlier arming): the hook
+ * for sends between clocks. 0 or the backend's error. */
+int cl_timer_arm(cl_client *c, double delay);
+/* A client timer fired (token from tmr_token). A late one is counted and
+ * ignored. 0 always today; the paced sends' errors later. */
+int cl_on_timer(cl_client *c, uint64_t token);
 
 st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker);
 const cl_stats *cl_get_stats(const cl_client *c);

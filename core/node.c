@@ -44,9 +44,14 @@ int node_on_frame(st_node *n, const uint8_t *frame, size_t len) {
 }
 
 int node_on_timer(st_node *n, uint64_t token) {
-  /* No role arms timers yet: paced, prioritized sends will. A timer nobody
-   * armed is a backend bug worth reporting. */
-  (void)n;
-  (void)token;
-  return ST_ESTATE;
+  /* A token of a role this node does not play, or of no role, was never
+   * armed here: a backend bug worth reporting. */
+  switch (tmr_token_role(token)) {
+  case TMR_ROLE_CLIENT:
+    return n->client ? cl_on_timer(n->client, token) : ST_ESTATE;
+  case TMR_ROLE_SERVER:
+    return n->server ? srv_on_timer(n->server, token) : ST_ESTATE;
+  default:
+    return ST_EINVAL;
+  }
 }

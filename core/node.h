@@ -25,7 +25,9 @@ void node_destroy(st_node *n);
  * caller should drop the connection it came from. */
 int node_on_frame(st_node *n, const uint8_t *frame, size_t len);
 
-/* A timer armed through the backend fired. */
+/* A timer armed through the backend fired: token (see tmr.h) goes to the
+ * role it names, which ignores a late one. 0, or ST_ESTATE for a role this
+ * node does not play, ST_EINVAL for a token of no role. */
 int node_on_timer(st_node *n, uint64_t token);
 
 #endif

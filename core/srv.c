@@ -62,6 +62,7 @@ struct srv_shard {
   size_t ndirty, capdirty;
   wire_buf out;
   srv_stats stats;
+  tmr pace; /* paces pushes between clocks */
 };
 
 srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shard,
@@ -74,6 +75,7 @@ srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shar
   s->shard = shard;
   s->node = cfg_server_node(cfg, shard);
   s->be = be;
+  tmr_init(&s->pace, TMR_ROLE_SERVER);
   s->client_clock = st_calloc(cfg->nclients, sizeof *s->client_clock);
   s->last_seq = st_calloc(cfg->nclients, sizeof *s->last_seq);
   s->applied_seq = st_calloc(cfg->nclients, sizeof *s->applied_seq);
@@ -450,4 +452,15 @@ int srv_on_message(srv_shard *s, const wire_msg *m) {
   default:
     return ST_ETYPE;
   }
+}
+
+int srv_timer_arm(srv_shard *s, double delay) { return tmr_arm(&s->pace, s->be, delay); }
+
+int srv_on_timer(srv_shard *s, uint64_t token) {
+  if (!tmr_fired(&s->pace, token)) {
+    s->stats.timers_late++;
+    return 0;
+  }
+  s->stats.timers_fired++;
+  return 0;
 }

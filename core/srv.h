@@ -12,12 +12,14 @@
 #include "backend.h"
 #include "cfg.h"
 #include "tbl.h"
+#include "tmr.h"
 #include "wire.h"
 
 typedef struct srv_shard srv_shard;
 
 typedef struct srv_stats {
   uint64_t frames_in, frames_dup, rows_applied, reads_parked, rows_sent, frames_out;
+  uint64_t timers_fired, timers_late; /* live and superseded timer firings */
 } srv_stats;
 
 /* Creates shard `shard` of the cluster. cfg and tables are copied; be is
@@ -36,6 +38,11 @@ st_clock_t srv_min_clock(const srv_shard *s);
 /* Copies the current value of (table, row) into out[width]; a row never
  * updated reads as zeros. ST_EINVAL if the row is not on this shard. */
 int srv_read_row(const srv_shard *s, uint32_t table, uint32_t row, float *out);
+/* Arms the shard's pacing timer (superseding an earlier arming): the hook
+ * for pushes between clocks. 0 or the backend's error. */
+int srv_timer_arm(srv_shard *s, double delay);
+/* A server timer fired; a late one is counted and ignored. 0 today. */
+int srv_on_timer(srv_shard *s, uint64_t token);
 const srv_stats *srv_get_stats(const srv_shard *s);
 
 #endif

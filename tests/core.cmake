@@ -9,3 +9,5 @@ stale_add_test(test_core_edges SOURCES ${PROJECT_SOURCE_DIR}/tests/test_core_edg
 stale_add_test(test_core_symbols SOURCES ${PROJECT_SOURCE_DIR}/tests/test_core_symbols.c LIBS)
 target_compile_definitions(test_core_symbols PRIVATE CORE_LIB="$<TARGET_FILE:stale_core>")
 add_dependencies(test_core_symbols stale_core)
+# Timers end to end in the in-memory backend, and injected faults.
+stale_add_test(test_core_seams SOURCES ${PROJECT_SOURCE_DIR}/tests/test_core_seams.c LIBS stale_mem_backend)

@@ -17,6 +17,11 @@ typedef struct mem_chan {
   uint64_t last_ready; /* keeps the channel FIFO under random delays */
 } mem_chan;
 
+typedef struct mem_timer {
+  uint64_t due, seq, token;
+  uint32_t node;
+} mem_timer;
+
 typedef struct mem_ctx {
   mem_world *w;
   uint32_t id;
@@ -32,6 +37,11 @@ struct mem_world {
   uint64_t rng, step, pending, frames, bytes;
   int error;
   mem_chan *chans; /* nnodes * nnodes, index src * nnodes + dst */
+  mem_timer *timers; /* armed, unordered */
+  size_t ntimers, captimers;
+  uint64_t timer_seq;
+  uint64_t sends;    /* calls of send(), failed ones included */
+  uint32_t *sent_by; /* frames accepted from each node */
   mem_ctx *ctx;
   st_node **nodes;
 };
@@ -69,6 +79,15 @@ static int mem_send(void *vctx, uint32_t dst, const uint8_t *frame, size_t len) 
   mem_ctx *c = vctx;
   mem_world *w = c->w;
   if (dst >= w->nnodes) return ST_EINVAL;
+  if (++w->sends == w->opts.fail_send_at) return w->opts.fail_send_rc;
+  uint32_t nth = ++w->sent_by[c->id];
+  if (w->opts.lose_node == c->id + 1 && nth >= w->opts.lose_first && nth <= w->opts.lose_last)
+    return 0; /* accepted, then lost on the way */
+  if (w->opts.silent_node == c->id + 1 && nth > w->opts.silent_after) {
+    w->frames++; /* it left, and will never arrive */
+    w->bytes += len;
+    return 0;
+  }
   w->frames++;
   w->bytes += len;
   mem_enqueue(w, c->id, dst, frame, len);
@@ -83,11 +102,42 @@ static int mem_send(void *vctx, uint32_t dst, const uint8_t *frame, size_t len) 
 
 static double mem_now(void *vctx) { return (double)((mem_ctx *)vctx)->w->step; }
 
-static int mem_timer(void *vctx, double delay, uint64_t token) {
-  (void)vctx;
-  (void)delay;
-  (void)token;
-  return ST_EINVAL; /* the core arms no timers yet */
+static int mem_timer_arm(void *vctx, double delay, uint64_t token) {
+  mem_ctx *c = vctx;
+  mem_world *w = c->w;
+  if (!(delay >= 0) || delay > 1e12) return ST_EINVAL;
+  if (w->ntimers == w->captimers) {
+    size_t cap = w->captimers ? 2 * w->captimers : 16;
+    mem_timer *t = realloc(w->timers, cap * sizeof *t);
+    if (!t) return ST_ENOMEM;
+    w->timers = t;
+    w->captimers = cap;
+  }
+  uint64_t steps = (uint64_t)delay;
+  if ((double)steps < delay) steps++;
+  w->timers[w->ntimers++] = (mem_timer){.due = w->step + steps, .seq = w->timer_seq++,
+                                        .token = token, .node = c->id};
+  return 0;
+}
+
+/* Index of the timer that fires next (earliest due, then arming order). */
+static size_t mem_next_timer(const mem_world *w) {
+  size_t best = 0;
+  for (size_t i = 1; i < w->ntimers; i++) {
+    const mem_timer *a = &w->timers[i], *b = &w->timers[best];
+    if (a->due < b->due || (a->due == b->due && a->seq < b->seq)) best = i;
+  }
+  return best;
+}
+
+static int mem_fire(mem_world *w, size_t i) {
+  mem_timer t = w->timers[i];
+  w->timers[i] = w->timers[--w->ntimers];
+  if (w->step < t.due) w->step = t.due;
+  if (w->opts.on_timer) w->opts.on_timer(w->opts.on_timer_arg, t.node, t.token, w->step);
+  int rc = node_on_timer(w->nodes[t.node], t.token);
+  if (rc && !w->error) w->error = rc;
+  return rc ? rc : 1;
 }
 
 static void mem_wake(void *vctx, uint32_t worker) {
@@ -116,7 +166,7 @@ static void mem_charge(void *vctx, uint32_t worker, double work) {
 static const st_backend_ops mem_ops = {
     .send = mem_send,
     .now = mem_now,
-    .timer = mem_timer,
+    .timer = mem_timer_arm,
     .block = mem_block,
     .wake = mem_wake,
     .charge = mem_charge,
@@ -132,8 +182,9 @@ mem_world *mem_create(const st_config *cfg, const tbl_set *tables, const mem_opt
   w->nnodes = cfg_nodes(cfg);
   w->chans = calloc((size_t)w->nnodes * w->nnodes, sizeof *w->chans);
   w->ctx = calloc(w->nnodes, sizeof *w->ctx);
+  w->sent_by = calloc(w->nnodes, sizeof *w->sent_by);
   w->nodes = calloc(w->nnodes, sizeof *w->nodes);
-  if (!w->chans || !w->ctx || !w->nodes) goto fail;
+  if (!w->chans || !w->ctx || !w->nodes || !w->sent_by) goto fail;
   for (uint32_t i = 0; i < w->nnodes; i++) {
     mem_ctx *c = &w->ctx[i];
     c->w = w;
@@ -159,6 +210,8 @@ void mem_destroy(mem_world *w) {
   for (uint32_t i = 0; w->ctx && i < w->nnodes; i++) free(w->ctx[i].woken);
   for (uint32_t i = 0; w->nodes && i < w->nnodes; i++) node_destroy(w->nodes[i]);
   free(w->chans);
+  free(w->timers);
+  free(w->sent_by);
   free(w->ctx);
   free(w->nodes);
   free(w);
@@ -166,7 +219,8 @@ void mem_destroy(mem_world *w) {
 
 st_node *mem_node(mem_world *w, uint32_t id) { return id < w->nnodes ? w->nodes[id] : NULL; }
 const st_backend *mem_backend(mem_world *w, uint32_t id) { return &w->ctx[id].be; }
-uint64_t mem_pending(const mem_world *w) { return w->pending; }
+uint64_t mem_pending(const mem_world *w) { return w->pending + w->ntimers; }
+uint64_t mem_timers_pending(const mem_world *w) { return w->ntimers; }
 int mem_error(const mem_world *w) { return w->error; }
 uint64_t mem_frames_sent(const mem_world *w) { return w->frames; }
 uint64_t mem_bytes_sent(const mem_world *w) { return w->bytes; }
@@ -179,9 +233,19 @@ int mem_take_wake(mem_world *w, uint32_t node, uint32_t worker) {
 }
 
 int mem_deliver_one(mem_world *w) {
-  if (w->pending == 0) return 0;
+  if (w->pending == 0 && w->ntimers == 0) return 0;
   size_t nch = (size_t)w->nnodes * w->nnodes;
+  /* A timer already due fires without time moving; with only timers left,
+   * time jumps to the next one. */
+  if (w->ntimers) {
+    size_t t = mem_next_timer(w);
+    if (w->timers[t].due <= w->step || w->pending == 0) return mem_fire(w, t);
+  }
   w->step++;
+  if (w->ntimers) {
+    size_t t = mem_next_timer(w);
+    if (w->timers[t].due <= w->step) return mem_fire(w, t);
+  }
   /* Among channels whose head is ready, pick one at random; if none is
    * ready yet, jump time to the earliest. */
   uint64_t earliest = UINT64_MAX;
@@ -193,6 +257,10 @@ int mem_deliver_one(mem_world *w) {
     if (f->ready < earliest) earliest = f->ready;
   }
   if (ready == 0) {
+    if (w->ntimers) { /* a timer due before any frame is ready goes first */
+      size_t t = mem_next_timer(w);
+      if (w->timers[t].due <= earliest) return mem_fire(w, t);
+    }
     w->step = earliest;
     for (size_t i = 0; i < nch; i++)
       if (w->chans[i].head && w->chans[i].head->ready <= w->step) ready++;

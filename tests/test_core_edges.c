@@ -52,7 +52,8 @@ START_TEST(test_bad_ids) {
   uint32_t rows[] = {1, 99};
   ck_assert_int_eq(cl_prefetch(c, 0, 1, rows, 2), ST_ERANGE);
   ck_assert_uint_eq(mem_pending(w), 0); /* nothing was sent for bad calls */
-  ck_assert_int_eq(node_on_timer(mem_node(w, 0), 1), ST_ESTATE);
+  ck_assert_int_eq(node_on_timer(mem_node(w, 0), 1), ST_EINVAL); /* a token of no role */
+  ck_assert_int_eq(node_on_timer(mem_node(w, 0), tmr_token(TMR_ROLE_SERVER, 1)), ST_ESTATE);
   mem_destroy(w);
 
   /* Configurations that cannot work are refused at creation. */
