@@ -200,6 +200,7 @@ static void sim_free(sim_ctx *r) {
   free(r->workers);
   free(r->finished);
   free(r->world.mbox);
+  simbe_timers_free(&r->world);
   if (r->world.quiet) sg_cond_destroy(r->world.quiet);
   if (r->world.ready_cond) sg_cond_destroy(r->world.ready_cond);
   if (r->world.all_done) sg_cond_destroy(r->world.all_done);
@@ -261,7 +262,12 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
     }
     r->bnodes[i].node = r->nodes[i];
   }
+  rc = simbe_timers_start(&r->world, r->bnodes[0].host);
   free(hosts);
+  if (rc) {
+    snprintf(err, errlen, "out of memory for the timer queue");
+    return rc;
+  }
   /* Mailbox owners first: workers wait until all are registered. */
   for (uint32_t i = 0; i < n; i++) {
     if (r->world.switch_mode) {

@@ -8,6 +8,7 @@
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
 #include <simgrid/mutex.h>
+#include <simgrid/semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,29 @@ struct simbe_op {
   uint64_t token;   /* TIMER */
 };
 
-/* A pending timer: owned by its actor. */
-typedef struct simbe_timer {
-  simbe_sender out; /* first: the actor's data */
-  simbe_node *n;
-  double delay;
-  uint64_t token;
-} simbe_timer;
+/* An armed timer. */
+typedef struct simbe_due {
+  double at;
+  uint64_t seq, token;
+  uint32_t node;
+} simbe_due;
+
+/* Every node's armed timers in a binary min-heap by (at, seq), and the one
+ * actor that fires them: an actor per timer would cost a context and a
+ * stack each, and paced sends arm one per node per pacing interval. */
+struct simbe_timers {
+  simbe_sender out; /* first: the actor's data (it flushes nodes' outboxes) */
+  simbe_world *world;
+  simbe_due *heap;
+  size_t n, cap;
+  uint64_t seq;
+  /* The actor waits on this for the next due time or a new arming. A
+   * semaphore, not a condition: a release is never lost, even one that
+   * comes between the actor's look at the heap and its wait (SimGrid may
+   * run other actors there), so a new earlier timer is never overslept. */
+  sg_sem_t kick;
+  int waiting; /* the actor waits or is about to: an arming must kick it */
+};
 
 static int simbe_push(simbe_node *n, const simbe_op *op) {
   if (n->head == n->n) n->head = n->n = 0; /* empty: reuse from the start */
@@ -209,40 +226,109 @@ void simbe_worker_done(simbe_world *w, simbe_sender *out) {
   simbe_reap_all(out);
 }
 
+static int simbe_due_before(const simbe_due *a, const simbe_due *b) {
+  return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static int simbe_heap_push(simbe_timers *t, simbe_due d) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 64;
+    simbe_due *h = realloc(t->heap, cap * sizeof *h);
+    if (!h) return ST_ENOMEM;
+    t->heap = h;
+    t->cap = cap;
+  }
+  size_t i = t->n++;
+  while (i > 0 && simbe_due_before(&d, &t->heap[(i - 1) / 2])) {
+    t->heap[i] = t->heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  t->heap[i] = d;
+  return 0;
+}
+
+static simbe_due simbe_heap_pop(simbe_timers *t) {
+  simbe_due top = t->heap[0], last = t->heap[--t->n];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= t->n) break;
+    if (c + 1 < t->n && simbe_due_before(&t->heap[c + 1], &t->heap[c])) c++;
+    if (!simbe_due_before(&t->heap[c], &last)) break;
+    t->heap[i] = t->heap[c];
+    i = c;
+  }
+  if (t->n) t->heap[i] = last;
+  return top;
+}
+
+/* Fires due timers in order; sleeps until the next one or a new arming.
+ * Daemonized: it ends with the workers, when no timer is left (an armed
+ * timer is in flight, so the run waits for it). */
 static void simbe_timer_actor(int argc, char **argv) {
   (void)argc;
   (void)argv;
-  simbe_timer *t = sg_actor_self_get_data();
-  simbe_node *n = t->n;
-  uint64_t token = t->token;
-  sg_actor_sleep_for(t->delay);
-  int rc = node_on_timer(n->node, token);
-  if (rc != 0) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "node %u: timer %llu failed: %s", (unsigned)n->id,
-             (unsigned long long)token, st_strerror(rc));
-    free(t);
-    simbe_fail(n->world, rc, msg);
-    return;
+  simbe_timers *t = sg_actor_self_get_data();
+  simbe_world *w = t->world;
+  sg_actor_daemonize(sg_actor_self());
+  for (;;) {
+    while (t->n == 0 || t->heap[0].at > simgrid_get_clock()) {
+      t->waiting = 1;
+      if (t->n == 0)
+        sg_sem_acquire(t->kick);
+      else
+        sg_sem_acquire_timeout(t->kick, t->heap[0].at - simgrid_get_clock());
+      t->waiting = 0;
+    }
+    simbe_due d = simbe_heap_pop(t);
+    simbe_node *n = &w->nodes[d.node];
+    int rc = node_on_timer(n->node, d.token);
+    if (rc != 0) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "node %u: timer %llu failed: %s", (unsigned)n->id,
+               (unsigned long long)d.token, st_strerror(rc));
+      simbe_fail(w, rc, msg);
+      return;
+    }
+    simbe_flush(n);
+    simbe_handled(w);
+    if (t->out.n - t->out.head >= 64) simbe_reap(&t->out);
   }
-  simbe_flush(n);
-  simbe_handled(n->world);
-  simbe_reap_all(&t->out); /* an exiting actor would cancel its sends */
-  free(t);
 }
 
 static void simbe_start_timer(simbe_node *n, const simbe_op *op) {
-  simbe_timer *t = calloc(1, sizeof *t);
-  if (!t) {
+  simbe_timers *t = n->world->timers;
+  simbe_due d = {.at = simgrid_get_clock() + op->delay, .seq = t->seq++, .token = op->token,
+                 .node = n->id};
+  if (simbe_heap_push(t, d) != 0) {
     simbe_fail(n->world, ST_ENOMEM, "out of memory arming a timer");
     return;
   }
-  t->n = n;
-  t->delay = op->delay;
-  t->token = op->token;
-  sg_actor_t a = sg_actor_init("timer", n->host);
-  sg_actor_set_data(a, t);
+  if (t->waiting) {
+    t->waiting = 0; /* one kick per wait: later armings find it awake */
+    sg_sem_release(t->kick);
+  }
+}
+
+int simbe_timers_start(simbe_world *w, sg_host_t host) {
+  w->timers = calloc(1, sizeof *w->timers);
+  if (!w->timers) return ST_ENOMEM;
+  w->timers->world = w;
+  w->timers->kick = sg_sem_init(0);
+  sg_actor_t a = sg_actor_init("timers", host);
+  sg_actor_set_data(a, w->timers);
   sg_actor_start(a, simbe_timer_actor, 0, NULL);
+  return 0;
+}
+
+void simbe_timers_free(simbe_world *w) {
+  simbe_timers *t = w->timers;
+  if (!t) return;
+  sg_sem_destroy(t->kick);
+  free(t->out.q);
+  free(t->heap);
+  free(t);
+  w->timers = NULL;
 }
 
 static int simbe_wq_push(simbe_node *n, struct simbe_msg *m) {

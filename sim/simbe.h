@@ -26,6 +26,7 @@
 #include "node.h"
 
 typedef struct simbe_node simbe_node;
+typedef struct simbe_timers simbe_timers;
 
 /* What all nodes of one run share. Counters are read by the harness.
  *
@@ -60,6 +61,8 @@ typedef struct simbe_world {
   sg_cond_t quiet;
   sg_cond_t all_done;   /* with mutex: workers wait for finished */
   sg_cond_t ready_cond; /* with mutex: workers wait for ready == ready_needed */
+  simbe_timers *timers; /* every node's armed timers, served by one actor;
+                           owned (simbe_timers_start / simbe_timers_free) */
   int error;            /* first error of the run (negative) */
   char errmsg[256];
 } simbe_world;
@@ -129,6 +132,13 @@ void simbe_start_receiver(simbe_node *n);
  * NIC actor on n's host. 0 or ST_ENOMEM. */
 int simbe_start_port(simbe_node *n, sg_host_t port);
 
+/* Starts the one actor that serves every node's timers (on host; it only
+ * sleeps). Timers are due at arming time + delay, and fire in that order,
+ * ties in arming order. Call once, after the nodes are initialised.
+ * 0 or ST_ENOMEM. */
+int simbe_timers_start(simbe_world *w, sg_host_t host);
+/* Frees the timer queue (after the simulation). */
+void simbe_timers_free(simbe_world *w);
 /* Records the run's first error and stops every other actor. */
 void simbe_fail(simbe_world *w, int err, const char *msg);
 

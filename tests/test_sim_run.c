@@ -25,6 +25,7 @@ typedef struct t_shared {
   uint32_t nworkers;
   uint32_t staleness;
   int ssp_violations;
+  int arm_timers; /* each clock, worker 0 of a node arms its client's timer twice */
 } t_shared;
 
 static int t_load(const app_params *p, void **shared, char *err, size_t errlen) {
@@ -70,6 +71,13 @@ static int t_step(void *shared, void *ws, ps_worker *w, st_clock_t clock) {
     int rc = ps_inc(w, T_TABLE, r, d);
     if (rc) return rc;
   }
+  if (s->arm_timers && w->id == 0) {
+    /* The first is superseded at once and fires late, long after the
+     * second, which fires well within the clock. */
+    int rc = cl_timer_arm(w->client, 1.0);
+    if (rc == 0) rc = cl_timer_arm(w->client, 1e-4);
+    if (rc) return rc;
+  }
   float m[APP_METRICS_WIDTH] = {1.0f, (float)w->global_index, 0, 0};
   return ps_inc(w, APP_METRICS_TABLE, clock, m);
 }
@@ -102,6 +110,7 @@ typedef struct t_report {
   int rc;
   char err[256];
   int ssp_violations;
+  uint64_t timers_fired, timers_late;
   float table[T_ROWS][T_WIDTH];
   sim_clock_stat stats[T_CLOCKS];
 } t_report;
@@ -115,10 +124,15 @@ static void t_inspect(void *arg, st_node *const *nodes, uint32_t n) {
     ck_assert_uint_lt(node, n);
     rep->rc = rep->rc ? rep->rc : srv_read_row(nodes[node]->server, T_TABLE, r, rep->table[r]);
   }
+  for (uint32_t i = 0; i < n; i++)
+    if (nodes[i]->client) {
+      rep->timers_fired += cl_get_stats(nodes[i]->client)->timers_fired;
+      rep->timers_late += cl_get_stats(nodes[i]->client)->timers_late;
+    }
 }
 
 /* Runs one simulation in a child process and returns its report. */
-static void t_run_straggling(int ports, double fraction, double factor, t_report *rep) {
+static void t_run_full(int ports, double fraction, double factor, int timers, t_report *rep) {
   int fds[2];
   ck_assert_int_eq(pipe(fds), 0);
   fflush(NULL);
@@ -132,6 +146,7 @@ static void t_run_straggling(int ports, double fraction, double factor, t_report
     void *shared = NULL;
     t_load(&ap, &shared, r.err, sizeof r.err);
     ((t_shared *)shared)->staleness = T_STALENESS;
+    ((t_shared *)shared)->arm_timers = timers;
     sim_params p = {.app = &t_app,
                     .shared = shared,
                     .cfg = {.nclients = T_NODES,
@@ -172,6 +187,9 @@ static void t_run_straggling(int ports, double fraction, double factor, t_report
   ck_assert_uint_eq(got, sizeof *rep);
 }
 
+static void t_run_straggling(int ports, double fraction, double factor, t_report *rep) {
+  t_run_full(ports, fraction, factor, 0, rep);
+}
 static void t_run(int ports, t_report *rep) { t_run_straggling(ports, 0, 1, rep); }
 
 static void t_check(const t_report *r) {
@@ -241,6 +259,23 @@ START_TEST(transient_stragglers_slow_clocks_and_repeat) {
 }
 END_TEST
 
+/* Timers through the SimGrid backend's one timer actor: every arming fires
+ * exactly once, the superseded ones late; the run waits for the last (1 s
+ * after the last clock) and its results do not change. */
+START_TEST(timers_fire_once_each_in_both_network_models) {
+  for (int ports = 0; ports <= 1; ports++) {
+    t_report plain, timed;
+    t_run(ports, &plain);
+    t_run_full(ports, 0, 1, 1, &timed);
+    t_check(&timed);
+    ck_assert_uint_eq(timed.timers_fired, T_NODES * T_CLOCKS);
+    ck_assert_uint_eq(timed.timers_late, T_NODES * T_CLOCKS);
+    ck_assert_uint_eq(plain.timers_fired + plain.timers_late, 0);
+    ck_assert_mem_eq(plain.stats, timed.stats, sizeof plain.stats);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sim_run");
   TCase *tc = tcase_create("core");
@@ -248,6 +283,7 @@ int main(void) {
   tcase_add_test(tc, switch_network_run_sums_exactly_and_repeats);
   tcase_add_test(tc, direct_network_run_sums_exactly);
   tcase_add_test(tc, transient_stragglers_slow_clocks_and_repeat);
+  tcase_add_test(tc, timers_fire_once_each_in_both_network_models);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
