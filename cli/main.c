@@ -6,7 +6,7 @@
 
 #include "../real/rt.h"
 #include "../sim/sim.h"
-#include "mf/gen.h"
+#include "../apps/mf/gen.h"
 
 typedef struct stale_cmd {
   const char *name;
