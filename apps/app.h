@@ -1,6 +1,6 @@
 /* app.h: how an application plugs into stale. An app is written once
  * against the worker API (core/ps.h); both backends run it through these
- * ops. The harness owns the clock loop:
+ * ops. The harness (harness.h) owns the clock loop:
  *
  *   app->load(...)            once per process: data, shared read-only
  *   app->tables(...)          the PS tables the app needs
@@ -16,6 +16,8 @@
 #define APP_H
 
 #include "../core/ps.h"
+
+struct harness_run;
 
 #define APP_METRICS_TABLE 0u
 #define APP_METRICS_WIDTH 4u
@@ -60,6 +62,10 @@ typedef struct app_ops {
   uint32_t nextra;
   const char *const *extra_names;
   double (*extra)(void *shared, const float *metrics_row, uint32_t k);
+  /* Optional: a task-driven worker loop (harness_loop_fn, see harness.h)
+   * instead of the harness's clock loop of step() then clock. */
+  int (*loop)(const struct harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
+              char *msg, size_t msglen);
 } app_ops;
 
 /* The app registered under name, or NULL. */

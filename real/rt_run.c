@@ -255,60 +255,73 @@ static int worker_restore(rt_run *r, rt_worker *rw, void *ws) {
   return rc;
 }
 
+/* Harness hook: a resumed run restores the worker's state and, in the
+ * restore clock, the checkpointed rows (as increments to zero tables); then
+ * everyone waits until every shard has them, so no read can miss them
+ * whatever the staleness. */
+static int worker_after_init(void *ctx, ps_worker *w, void *ws, char *msg, size_t msglen) {
+  (void)msg;
+  (void)msglen;
+  rt_worker *rw = ctx;
+  rt_run *r = rw->run;
+  if (!r->restore)
+    return 0;
+  int rc = r->app->worker_load ? worker_restore(r, rw, ws) : 0;
+  if (w->id == 0)
+    for (uint32_t i = 0; rc == 0 && i < r->restore_rows.n; i++)
+      rc = ps_inc(w, r->restore_rows.rows[i].table, r->restore_rows.rows[i].row,
+                  r->restore_rows.rows[i].v);
+  if (rc == 0)
+    rc = ps_clock(w);
+  if (rc == 0)
+    barrier_wait(r, r->start);
+  return rc;
+}
+
+/* Harness hook: the node's record of clock c, and checkpoints. */
+static int worker_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *msg,
+                              size_t msglen) {
+  (void)w;
+  (void)msg;
+  (void)msglen;
+  rt_worker *rw = ctx;
+  rt_run *r = rw->run;
+  pthread_mutex_lock(&r->be.mu);
+  if (++r->finished[c] == r->cfg.workers_per_client) {
+    r->rec[c].time = rt_be_now(&r->be) - r->ready_at;
+    r->rec[c].bytes = (double)rt_net_bytes_sent(r->net);
+    double blocked = 0;
+    for (uint32_t i = 0; i < r->be.nworkers; i++)
+      blocked += r->be.w[i].blocked;
+    r->rec[c].blocked = blocked;
+  }
+  pthread_mutex_unlock(&r->be.mu);
+  if (r->o.ckpt_every && (c + 1) % r->o.ckpt_every == 0 && c + 1 < r->o.run.clocks) {
+    /* The worker's own state goes on disk before it reports at the
+     * barrier, so a checkpoint marked complete has every worker's. */
+    int rc = r->app->worker_save ? worker_checkpoint(r, rw, ws, c + 1) : 0;
+    if (rc != 0)
+      return rc;
+    barrier_wait(r, c + 1);
+  }
+  return 0;
+}
+
 static void *worker_main(void *arg) {
   rt_worker *rw = arg;
   rt_run *r = rw->run;
-  void *ws = NULL;
-  int rc = r->app->worker_init(r->shared, &rw->w, &ws);
-  uint32_t c = r->start;
-  if (rc == 0 && r->restore && r->app->worker_load)
-    rc = worker_restore(r, rw, ws);
-  if (rc == 0 && r->restore) {
-    /* The restore clock: the checkpointed rows go back in as increments
-     * to zero tables, then everyone waits until every shard has them, so no
-     * read can miss them whatever the staleness. */
-    if (rw->w.id == 0)
-      for (uint32_t i = 0; rc == 0 && i < r->restore_rows.n; i++)
-        rc = ps_inc(&rw->w, r->restore_rows.rows[i].table, r->restore_rows.rows[i].row,
-                    r->restore_rows.rows[i].v);
-    if (rc == 0)
-      rc = ps_clock(&rw->w);
-    if (rc == 0)
-      barrier_wait(r, r->start);
-  }
-  for (; rc == 0 && c < r->o.run.clocks; c++) {
-    rc = r->app->step(r->shared, ws, &rw->w, c);
-    if (rc == 0)
-      rc = ps_clock(&rw->w);
-    if (rc != 0)
-      break;
-    pthread_mutex_lock(&r->be.mu);
-    if (++r->finished[c] == r->cfg.workers_per_client) {
-      r->rec[c].time = rt_be_now(&r->be) - r->ready_at;
-      r->rec[c].bytes = (double)rt_net_bytes_sent(r->net);
-      double blocked = 0;
-      for (uint32_t i = 0; i < r->be.nworkers; i++)
-        blocked += r->be.w[i].blocked;
-      r->rec[c].blocked = blocked;
-    }
-    pthread_mutex_unlock(&r->be.mu);
-    if (r->o.ckpt_every && (c + 1) % r->o.ckpt_every == 0 && c + 1 < r->o.run.clocks) {
-      /* The worker's own state goes on disk before it reports at the
-       * barrier, so a checkpoint marked complete has every worker's. */
-      if (r->app->worker_save && (rc = worker_checkpoint(r, rw, ws, c + 1)) != 0)
-        break;
-      barrier_wait(r, c + 1);
-    }
-  }
-  if (ws || rc == 0)
-    r->app->worker_free(r->shared, ws);
+  harness_hooks hooks = {.ctx = rw, .after_init = worker_after_init,
+                         .after_clock = worker_after_clock};
+  harness_run run = {.app = r->app, .shared = r->shared, .first = r->start,
+                     .end = r->o.run.clocks, .hooks = &hooks};
+  char msg[sizeof r->worker_msg];
+  int rc = harness_run_worker(&run, &rw->w, msg, sizeof msg);
   pthread_mutex_lock(&r->be.mu);
   r->workers_done++;
   if (rc != 0 && !r->worker_error) {
     r->worker_error = rc;
     if (!r->worker_msg[0]) /* a more precise note (a checkpoint file) stays */
-      snprintf(r->worker_msg, sizeof r->worker_msg, "worker %u: clock %u of %s failed: %s",
-               rw->w.global_index, c, r->app->name, st_strerror(rc));
+      snprintf(r->worker_msg, sizeof r->worker_msg, "%s", msg);
   }
   if (r->progress_open)
     uv_async_send(&r->progress);
@@ -511,13 +524,9 @@ static void h_log(void *ud, const char *msg) {
   fprintf(stderr, "stale: rank %u: %s\n", r->node ? r->node->id : r->o.rank, msg);
 }
 
-static const char *const rt_columns[] = {
-    "run",      "app",   "metric", "nodes",     "workers_per_node", "servers", "staleness",
-    "push",     "clocks", "seed",  "backend",   "ordered", "clock",  "time_s",  "objective",
-    "bytes_sent", "blocked_s",
-    /* Free text last, as in stale sim's CSV. */
-    "app_options", "data"};
-#define RT_NCOLUMNS (sizeof rt_columns / sizeof rt_columns[0])
+/* The real runtime's own columns, between the harness's run and clock ones. */
+static const char *const rt_columns[] = {"backend", "ordered"};
+#define RT_NCOLUMNS (uint32_t)(sizeof rt_columns / sizeof rt_columns[0])
 
 /* Rank 0: one CSV row per clock, as `stale sim` writes them. */
 static int write_csv(rt_run *r) {
@@ -538,34 +547,15 @@ static int write_csv(rt_run *r) {
   }
   csv_writer w;
   csv_init(&w, f);
-  int rc = harness_csv_header(&w, rt_columns, RT_NCOLUMNS, r->app);
-  char stal[16];
-  if (r->cfg.staleness == ST_STALENESS_INF)
-    snprintf(stal, sizeof stal, "inf");
-  else
-    snprintf(stal, sizeof stal, "%u", r->cfg.staleness);
+  int rc = harness_csv_header(&w, rt_columns, RT_NCOLUMNS, "time_s", r->app);
   for (uint32_t c = 0; c < r->o.run.clocks && rc == 0; c++) {
-    csv_u64(&w, 0);
-    csv_str(&w, r->app->name);
-    csv_str(&w, r->app->objective_name);
-    csv_u64(&w, r->cfg.nclients);
-    csv_u64(&w, r->cfg.workers_per_client);
-    csv_u64(&w, r->cfg.nservers);
-    csv_str(&w, stal);
-    csv_u64(&w, r->cfg.push);
-    csv_u64(&w, r->o.run.clocks);
-    csv_u64(&w, r->o.run.seed);
+    harness_csv_run_fields(&w, 0, r->app, &r->cfg, r->o.run.clocks, r->o.run.seed);
     csv_str(&w, "real");
     csv_u64(&w, r->cfg.ordered);
-    csv_u64(&w, c);
-    csv_real(&w, r->agg[c].time);
-    csv_real(&w, r->app->objective(r->shared, &r->metrics[(size_t)c * APP_METRICS_WIDTH]));
-    csv_u64(&w, (uint64_t)r->agg[c].bytes);
-    csv_real(&w, r->agg[c].blocked);
-    harness_csv_extras(&w, r->app, r->shared, &r->metrics[(size_t)c * APP_METRICS_WIDTH]);
-    csv_str(&w, r->o.run.app_options);
-    csv_str(&w, r->o.run.data);
-    rc = csv_end_row(&w);
+    harness_clock_rec rec = {.clock = c, .time = r->agg[c].time, .bytes = r->agg[c].bytes,
+                             .blocked = r->agg[c].blocked,
+                             .metrics = &r->metrics[(size_t)c * APP_METRICS_WIDTH]};
+    rc = harness_csv_end_row(&w, r->app, r->shared, &rec, r->o.run.app_options, r->o.run.data);
   }
   if (rc == 0)
     rc = csv_flush(&w);
@@ -587,7 +577,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
   }
   uint32_t world = r->o.size;
   r->cfg = (st_config){.nclients = world,
-                       .nservers = r->o.run.servers ? r->o.run.servers : (world + 15) / 16,
+                       .nservers = r->o.run.servers ? r->o.run.servers : harness_default_servers(world),
                        .workers_per_client = r->o.run.workers_per_node,
                        .server_base = 0,
                        .staleness = r->o.run.staleness[0],
@@ -609,10 +599,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     r->shared = NULL;
     return 1;
   }
-  tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = r->o.run.clocks, .width = APP_METRICS_WIDTH};
-  int rc = tbl_add(&r->tables, &metrics);
-  if (rc == 0)
-    rc = r->app->tables(r->shared, &r->tables);
+  int rc = harness_tables(r->app, r->shared, r->o.run.clocks, &r->tables);
   if (rc != 0) {
     snprintf(err, errlen, "%s: defining tables: %s", r->app->name, st_strerror(rc));
     return 1;

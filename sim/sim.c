@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "simbe.h"
 
 /* One worker actor's handle: owned by the run. */
@@ -54,42 +55,47 @@ static double sim_straggle(const sim_params *p, uint32_t node, uint32_t clock) {
   return u < p->straggle_fraction ? p->straggle_factor : 1.0;
 }
 
+/* Harness hook: this clock's work multiplier of the worker's node. */
+static void sim_before_step(void *ctx, ps_worker *w, uint32_t clock) {
+  sim_ctx *r = ctx;
+  r->bnodes[w->client_index].slow[w->id] = sim_straggle(r->p, w->client_index, clock);
+}
+
+/* Harness hook: the last worker to finish a clock records it. */
+static int sim_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *msg,
+                           size_t msglen) {
+  (void)w;
+  (void)ws;
+  (void)msg;
+  (void)msglen;
+  sim_ctx *r = ctx;
+  const sim_params *p = r->p;
+  if (++r->finished[c] == r->nworkers) {
+    sim_clock_stat *s = &r->stats[c];
+    s->time = simgrid_get_clock();
+    s->bytes = r->world.bytes_sent;
+    s->blocked = r->world.blocked;
+    if (p->progress) p->progress(p->progress_arg, c, p->clocks, s->time);
+  }
+  return 0;
+}
+
 static void sim_worker_actor(int argc, char **argv) {
   (void)argc;
   (void)argv;
   sim_worker *sw = sg_actor_self_get_data();
   sim_ctx *r = sw->run;
   const sim_params *p = r->p;
-  void *ws = NULL;
   char msg[200];
   simbe_worker_wait_start(&r->world);
-  int rc = p->app->worker_init(p->shared, &sw->w, &ws);
+  harness_hooks hooks = {.ctx = r, .before_step = sim_before_step, .after_clock = sim_after_clock};
+  harness_run run = {.app = p->app, .shared = p->shared, .first = 0, .end = p->clocks,
+                     .hooks = &hooks};
+  int rc = harness_run_worker(&run, &sw->w, msg, sizeof msg);
   if (rc != 0) {
-    snprintf(msg, sizeof msg, "worker %u: %s worker_init failed: %s", (unsigned)sw->w.global_index,
-             p->app->name, st_strerror(rc));
     simbe_fail(&r->world, rc, msg);
     return;
   }
-  for (uint32_t c = 0; c < p->clocks; c++) {
-    r->bnodes[sw->w.client_index].slow[sw->w.id] = sim_straggle(p, sw->w.client_index, c);
-    rc = p->app->step(p->shared, ws, &sw->w, c);
-    if (rc == 0) rc = ps_clock(&sw->w);
-    if (rc != 0) {
-      snprintf(msg, sizeof msg, "worker %u: clock %u of %s failed: %s",
-               (unsigned)sw->w.global_index, (unsigned)c, p->app->name, st_strerror(rc));
-      p->app->worker_free(p->shared, ws);
-      simbe_fail(&r->world, rc, msg);
-      return;
-    }
-    if (++r->finished[c] == r->nworkers) {
-      sim_clock_stat *s = &r->stats[c];
-      s->time = simgrid_get_clock();
-      s->bytes = r->world.bytes_sent;
-      s->blocked = r->world.blocked;
-      if (p->progress) p->progress(p->progress_arg, c, p->clocks, s->time);
-    }
-  }
-  p->app->worker_free(p->shared, ws);
   simbe_worker_done(&r->world, &sw->out);
 }
 
@@ -166,13 +172,6 @@ static int sim_hosts(const sim_params *p, sg_host_t *hosts, char *err, size_t er
   return 0;
 }
 
-static int sim_tables(const sim_params *p, tbl_set *set) {
-  memset(set, 0, sizeof *set);
-  tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = p->clocks, .width = APP_METRICS_WIDTH, .sparse = 0};
-  int rc = tbl_add(set, &metrics);
-  if (rc == 0) rc = p->app->tables(p->shared, set);
-  return rc;
-}
 
 /* Objective of each clock from the shard that owns its metrics row. */
 static int sim_objectives(sim_ctx *r) {
@@ -212,7 +211,7 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
   const st_config *cfg = &p->cfg;
   uint32_t n = cfg->nclients, wpn = cfg->workers_per_client;
   tbl_set tables;
-  int rc = sim_tables(p, &tables);
+  int rc = harness_tables(p->app, p->shared, p->clocks, &tables);
   if (rc) {
     snprintf(err, errlen, "%s: defining tables failed: %s", p->app->name, st_strerror(rc));
     return rc;

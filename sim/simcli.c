@@ -212,44 +212,21 @@ static int sim_probe_hosts(const char *file, uint32_t *count, char *err, size_t 
   return 0;
 }
 
+/* The simulator's own columns, between the harness's run and clock ones. */
 static const char *const sim_columns[] = {
-    "run",          "app",           "metric",   "nodes",         "workers_per_node",
-    "servers",      "staleness",     "push",     "clocks",        "seed",
     "topology",     "platform",      "bandwidth_Bps", "latency_s", "backbone_Bps",
     "host_speed_flops", "slow_fraction", "slow_factor", "jitter", "straggler_fraction",
     "straggler_factor", "ordered", "network", "nic_window", "rack_size", "uplink_Bps", "top_Bps",
-    "backbone_latency_s", "clock",
-    "sim_time_s",   "objective",     "bytes_sent", "blocked_s",
-    /* Free text last: a quoted comma in it cannot shift the columns before
-     * it for tools that split on commas (awk -F,). */
-    "app_options", "data"};
-#define SIM_NCOLUMNS (sizeof sim_columns / sizeof sim_columns[0])
-
-static void sim_staleness_text(uint32_t s, char *buf, size_t len) {
-  if (s == ST_STALENESS_INF)
-    snprintf(buf, len, "inf");
-  else
-    snprintf(buf, len, "%u", (unsigned)s);
-}
+    "backbone_latency_s"};
+#define SIM_NCOLUMNS (uint32_t)(sizeof sim_columns / sizeof sim_columns[0])
 
 static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *shared,
                           const st_config *cfg, uint32_t run, const sim_clock_stat *st) {
   csv_writer w;
   csv_init(&w, f);
-  char stal[16];
-  sim_staleness_text(cfg->staleness, stal, sizeof stal);
   int rc = 0;
   for (uint32_t k = 0; k < c->o.clocks && rc == 0; k++) {
-    csv_u64(&w, run);
-    csv_str(&w, app->name);
-    csv_str(&w, app->objective_name);
-    csv_u64(&w, cfg->nclients);
-    csv_u64(&w, cfg->workers_per_client);
-    csv_u64(&w, cfg->nservers);
-    csv_str(&w, stal);
-    csv_u64(&w, cfg->push);
-    csv_u64(&w, c->o.clocks);
-    csv_u64(&w, c->o.seed);
+    harness_csv_run_fields(&w, run, app, cfg, c->o.clocks, c->o.seed);
     if (c->platform_file) {
       csv_str(&w, "file");
       csv_str(&w, c->platform_file);
@@ -284,15 +261,9 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *s
       csv_str(&w, NULL);
     else
       csv_real(&w, c->plat.backbone_latency);
-    csv_u64(&w, k);
-    csv_real(&w, st[k].time);
-    csv_real(&w, st[k].objective);
-    csv_u64(&w, st[k].bytes);
-    csv_real(&w, st[k].blocked);
-    harness_csv_extras(&w, app, shared, st[k].metrics);
-    csv_str(&w, c->o.app_options);
-    csv_str(&w, c->o.data);
-    rc = csv_end_row(&w);
+    harness_clock_rec rec = {.clock = k, .time = st[k].time, .bytes = (double)st[k].bytes,
+                             .blocked = st[k].blocked, .metrics = st[k].metrics};
+    rc = harness_csv_end_row(&w, app, shared, &rec, c->o.app_options, c->o.data);
   }
   if (rc == 0) rc = csv_flush(&w);
   return rc;
@@ -326,7 +297,7 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != sim_sweep_pid) _exit(1);
   char err[512];
   char stal[16];
-  sim_staleness_text(cfg->staleness, stal, sizeof stal);
+  harness_staleness_text(cfg->staleness, stal, sizeof stal);
   sim_clock_stat *st = calloc(c->o.clocks, sizeof *st);
   if (!st) {
     fprintf(stderr, "stale sim: run %u (staleness %s): out of memory\n", (unsigned)run, stal);
@@ -503,7 +474,7 @@ int sim_main(int argc, char **argv) {
     return 2;
   }
   st_config cfg = {.nclients = nodes,
-                   .nservers = c.o.servers ? c.o.servers : (nodes + 15) / 16,
+                   .nservers = c.o.servers ? c.o.servers : harness_default_servers(nodes),
                    .workers_per_client = c.o.workers_per_node,
                    .server_base = 0,
                    .push = c.o.push};
@@ -536,7 +507,7 @@ int sim_main(int argc, char **argv) {
   }
   csv_writer w;
   csv_init(&w, out);
-  int failed = harness_csv_header(&w, sim_columns, SIM_NCOLUMNS, app) != 0 || csv_flush(&w) != 0;
+  int failed = harness_csv_header(&w, sim_columns, SIM_NCOLUMNS, "sim_time_s", app) != 0 || csv_flush(&w) != 0;
   if (failed) fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
   if (!failed) failed = sim_sweep(&c, app, shared, &cfg, out, outname);
   if (out != stdout) {

@@ -46,26 +46,50 @@ static const char *const extra_names[] = {"nnz", "acc"};
 static const app_ops extra_app = {.name = "x", .nextra = 2, .extra_names = extra_names, .extra = extra_of};
 static const app_ops plain_app = {.name = "y"};
 
-static void fill_extras(csv_writer *w) {
-  static const char *const cols[] = {"run", "objective", "app_options", "data"};
-  static const float row[APP_METRICS_WIDTH] = {1, 2, 3, 4.5f};
-  ck_assert_int_eq(harness_csv_header(w, cols, 4, &extra_app), 0);
-  csv_u64(w, 0);
-  csv_real(w, 1.5);
-  harness_csv_extras(w, &extra_app, NULL, row);
-  csv_str(w, "a=1");
-  csv_str(w, NULL);
-  ck_assert_int_eq(csv_end_row(w), 0);
-  ck_assert_int_eq(harness_csv_header(w, cols, 4, &plain_app), 0);
-  harness_csv_extras(w, &plain_app, NULL, row);
-  ck_assert_int_eq(csv_end_row(w), 0);
+static double sum_objective(void *shared, const float *row) {
+  (void)shared;
+  return row[0] + row[1];
 }
 
-START_TEST(extra_metrics_go_before_the_free_text) {
+static void fill_extras(csv_writer *w) {
+  static const char *const mid[] = {"backend"};
+  static const float row[APP_METRICS_WIDTH] = {1, 2, 3, 4.5f};
+  app_ops ex = extra_app, plain = plain_app;
+  ex.objective = plain.objective = sum_objective;
+  ex.objective_name = "sum";
+  plain.objective_name = "total";
+  st_config cfg = {.nclients = 4, .nservers = 1, .workers_per_client = 2,
+                   .staleness = ST_STALENESS_INF, .push = 1};
+  harness_clock_rec rec = {.clock = 7, .time = 0.25, .bytes = 1e3, .blocked = 0.5, .metrics = row};
+  ck_assert_int_eq(harness_csv_header(w, mid, 1, "t", &ex), 0);
+  harness_csv_run_fields(w, 2, &ex, &cfg, 9, 42);
+  csv_str(w, "x");
+  ck_assert_int_eq(harness_csv_end_row(w, &ex, NULL, &rec, "a=1,b=2", NULL), 0);
+  ck_assert_int_eq(harness_csv_header(w, NULL, 0, "t", &plain), 0);
+  cfg.staleness = 3;
+  harness_csv_run_fields(w, 0, &plain, &cfg, 9, 42);
+  ck_assert_int_eq(harness_csv_end_row(w, &plain, NULL, &rec, NULL, "f.tsv"), 0);
+}
+
+START_TEST(harness_rows_have_common_then_own_then_clock_fields) {
   char *s = render(fill_extras);
-  ck_assert_str_eq(s, "run,objective,nnz,acc,app_options,data\n0,1.5,3,9,a=1,\n"
-                      "run,objective,app_options,data\n\n");
+  ck_assert_str_eq(s,
+                   "run,app,metric,nodes,workers_per_node,servers,staleness,push,clocks,seed,"
+                   "backend,clock,t,objective,bytes_sent,blocked_s,nnz,acc,app_options,data\n"
+                   "2,x,sum,4,2,1,inf,1,9,42,x,7,0.25,3,1000,0.5,3,9,\"a=1,b=2\",\n"
+                   "run,app,metric,nodes,workers_per_node,servers,staleness,push,clocks,seed,"
+                   "clock,t,objective,bytes_sent,blocked_s,app_options,data\n"
+                   "0,y,total,4,2,1,3,1,9,42,7,0.25,3,1000,0.5,,f.tsv\n");
   free(s);
+  char buf[16];
+  harness_staleness_text(ST_STALENESS_INF, buf, sizeof buf);
+  ck_assert_str_eq(buf, "inf");
+  harness_staleness_text(0, buf, sizeof buf);
+  ck_assert_str_eq(buf, "0");
+  ck_assert_uint_eq(harness_default_servers(1), 1);
+  ck_assert_uint_eq(harness_default_servers(16), 1);
+  ck_assert_uint_eq(harness_default_servers(17), 2);
+  ck_assert_uint_eq(harness_default_servers(1024), 64);
 }
 END_TEST
 
@@ -210,7 +234,7 @@ int main(void) {
   Suite *s = suite_create("sim_csv");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, header_is_one_line);
-  tcase_add_test(tc, extra_metrics_go_before_the_free_text);
+  tcase_add_test(tc, harness_rows_have_common_then_own_then_clock_fields);
   tcase_add_test(tc, fields_are_quoted_only_when_needed);
   tcase_add_test(tc, numbers_have_fixed_formats);
   tcase_add_test(tc, write_errors_are_reported);
