@@ -16,20 +16,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "rt_sha256.h"
+#include "rt_hs.h"
 #include "st.h"
 #include "wire.h"
 
-#define HS_MAGIC_HELLO 0x4C485453u /* "STHL" */
-#define HS_MAGIC_ACK 0x41485453u   /* "STHA" */
-#define HS_MAGIC_PROOF 0x50485453u /* "STHP" */
-#define HS_VERSION 1u
-#define NONCE_LEN 32
-/* HELLO: magic, version, rank, size, listen port, host[64], nonce */
-#define HELLO_LEN (5 * 4 + RT_HOST_MAX + NONCE_LEN)
-/* ACK: magic, version, rank, size, nonce, mac */
-#define ACK_LEN (4 * 4 + NONCE_LEN + RT_SHA256_LEN)
-#define PROOF_LEN (4 + RT_SHA256_LEN)
 #define CTRL_HDR 32
 #define TABLE_ENTRY (RT_HOST_MAX + 4)
 #define HANDSHAKE_SECONDS 10.0
@@ -46,9 +36,7 @@
 
 enum conn_state {
   C_CONNECTING,
-  C_WAIT_HELLO,
-  C_WAIT_ACK,
-  C_WAIT_PROOF,
+  C_HANDSHAKE, /* bytes go to hs until it authenticates the peer */
   C_READY,
   C_DRAINING, /* our side shut down; waiting for the peer's EOF */
   C_CLOSING
@@ -74,12 +62,13 @@ typedef struct rt_conn {
   rt_net *net;
   int state;
   uint32_t peer; /* rank once known, RT_NO_PEER before */
-  uint8_t nonce_mine[NONCE_LEN], nonce_peer[NONCE_LEN];
+  int outbound;  /* we dialled it */
+  uint8_t nonce[RT_HS_NONCE_LEN];
+  rt_hs hs;
   uint8_t *rbuf;
   size_t rpos, rlen, rcap;
   double deadline;
   char addr[96];        /* peer ip:port, for messages */
-  rt_addr hello_listen; /* what the peer said it listens on */
   struct rt_conn *next; /* all live connections */
 } rt_conn;
 
@@ -560,7 +549,7 @@ static void conn_close(rt_conn *c) {
     n->npending--;
   if (c->peer != RT_NO_PEER && n->peers[c->peer].conn == c)
     n->peers[c->peer].conn = NULL;
-  if (c->peer != RT_NO_PEER && (c->state == C_CONNECTING || c->state == C_WAIT_ACK)) {
+  if (c->peer != RT_NO_PEER && c->outbound && c->state != C_READY) {
     n->peers[c->peer].connecting = 0;
     n->peers[c->peer].next_try = now_s() + RETRY_SECONDS;
   }
@@ -608,7 +597,7 @@ static void reject(rt_conn *c, const char *fmt, ...) {
   vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
   rt_net *n = c->net;
-  int was_ready = c->state == C_READY, outbound = c->state == C_WAIT_ACK;
+  int was_ready = c->state == C_READY, outbound = c->outbound && !was_ready;
   uint32_t peer = c->peer;
   if (peer != RT_NO_PEER)
     logf_net(n, "closing connection %s rank %u (%s): %s", outbound ? "to" : "from", peer,
@@ -920,25 +909,6 @@ static void handle_ctrl(rt_conn *c, uint32_t type, const uint8_t *p, size_t len)
   }
 }
 
-/* The transcript both MACs cover: role label, both nonces in connector-
- * acceptor order, both ranks and the world size. Binding ranks stops a
- * proof made for one pair from being replayed on another. */
-static void hs_mac(rt_net *n, char role, const uint8_t *nc, const uint8_t *na, uint32_t rc,
-                   uint32_t ra, uint8_t out[RT_SHA256_LEN]) {
-  rt_hmac m;
-  uint8_t b[12];
-  rt_hmac_init(&m, n->secret, n->o.secret_len);
-  rt_hmac_update(&m, "stale-hs-v1", 11);
-  rt_hmac_update(&m, &role, 1);
-  rt_hmac_update(&m, nc, NONCE_LEN);
-  rt_hmac_update(&m, na, NONCE_LEN);
-  put32(b, rc);
-  put32(b + 4, ra);
-  put32(b + 8, n->o.size);
-  rt_hmac_update(&m, b, sizeof b);
-  rt_hmac_final(&m, out);
-}
-
 static void became_ready(rt_conn *c) {
   rt_net *n = c->net;
   if (n->npending > 0)
@@ -955,71 +925,42 @@ static void became_ready(rt_conn *c) {
   uv_async_send(&n->wake); /* flush anything queued for this peer */
 }
 
-/* Handshake step; returns the bytes consumed, 0 if more are needed, or -1
- * if the connection was closed. */
+/* Handshake step: feeds rt_hs and acts on what it says. Returns the bytes
+ * consumed, 0 if more are needed, or -1 if the connection was closed. */
 static size_t hs_step(rt_conn *c, const uint8_t *p, size_t have) {
   rt_net *n = c->net;
-  uint8_t mac[RT_SHA256_LEN];
-  switch (c->state) {
-  case C_WAIT_HELLO: {
-    if (have < HELLO_LEN)
-      return 0;
-    uint32_t rank = get32(p + 8), size = get32(p + 12), port = get32(p + 16);
-    if (get32(p) != HS_MAGIC_HELLO) {
-      reject(c, "not a stale handshake");
-      return (size_t)-1;
-    }
-    if (get32(p + 4) != HS_VERSION) {
-      reject(c, "handshake version %u, expected %u", get32(p + 4), HS_VERSION);
-      return (size_t)-1;
-    }
-    if (size != n->o.size || rank >= size || rank <= n->o.rank || port > 65535 ||
-        p[20 + RT_HOST_MAX - 1] != '\0') {
-      reject(c, "bad hello (rank %u, world size %u; this is rank %u of %u)", rank, size,
-             n->o.rank, n->o.size);
-      return (size_t)-1;
-    }
-    if (n->peers[rank].conn) {
-      reject(c, "rank %u is already connected", rank);
-      return (size_t)-1;
-    }
-    memcpy(c->hello_listen.host, p + 20, RT_HOST_MAX);
-    c->hello_listen.port = (uint16_t)port;
-    memcpy(c->nonce_peer, p + 20 + RT_HOST_MAX, NONCE_LEN);
-    c->peer = rank; /* claimed, not yet proven: not registered */
-    rt_out *o = malloc(sizeof *o + ACK_LEN);
+  uint8_t reply[RT_HS_REPLY_MAX];
+  size_t used, rlen;
+  char why[300];
+  int r = rt_hs_feed(&c->hs, p, have, &used, reply, &rlen, why, sizeof why);
+  if (r == RT_HS_MORE)
+    return 0;
+  if (r == RT_HS_REJECT) {
+    if (!c->outbound)
+      c->peer = c->hs.peer;
+    reject(c, "%s", why);
+    return (size_t)-1;
+  }
+  c->peer = c->hs.peer;
+  /* One authenticated connection per pair: a second claim is refused
+   * before anything is answered. */
+  if (!c->outbound && n->peers[c->peer].conn) {
+    reject(c, "rank %u is already connected", c->peer);
+    return (size_t)-1;
+  }
+  if (rlen) {
+    rt_out *o = malloc(sizeof *o + rlen);
     if (!o) {
       reject(c, "out of memory");
       return (size_t)-1;
     }
-    o->len = ACK_LEN;
-    put32(o->data, HS_MAGIC_ACK);
-    put32(o->data + 4, HS_VERSION);
-    put32(o->data + 8, n->o.rank);
-    put32(o->data + 12, n->o.size);
-    memcpy(o->data + 16, c->nonce_mine, NONCE_LEN);
-    hs_mac(n, 'A', c->nonce_peer, c->nonce_mine, rank, n->o.rank, mac);
-    memcpy(o->data + 16 + NONCE_LEN, mac, RT_SHA256_LEN);
-    c->state = C_WAIT_PROOF;
+    o->len = rlen;
+    memcpy(o->data, reply, rlen);
     write_raw(c, o);
-    return HELLO_LEN;
   }
-  case C_WAIT_PROOF: {
-    if (have < PROOF_LEN)
-      return 0;
-    hs_mac(n, 'C', c->nonce_peer, c->nonce_mine, c->peer, n->o.rank, mac);
-    if (get32(p) != HS_MAGIC_PROOF || !rt_mac_equal(mac, p + 4, RT_SHA256_LEN)) {
-      uint32_t claimed = c->peer;
-      c->peer = RT_NO_PEER;
-      reject(c, "claimed rank %u but failed the shared-secret proof", claimed);
-      return (size_t)-1;
-    }
-    if (n->peers[c->peer].conn) {
-      reject(c, "rank %u is already connected", c->peer);
-      return (size_t)-1;
-    }
-    if (!n->o.peers && n->o.rank == 0) {
-      rt_addr a = c->hello_listen;
+  if (r == RT_HS_AUTHENTICATED) {
+    if (!c->outbound && !n->o.peers && n->o.rank == 0) {
+      rt_addr a = c->hs.peer_listen;
       /* A rank listening on a wildcard is reachable where it came from. */
       if (!strcmp(a.host, "0.0.0.0") || !strcmp(a.host, "::") || a.host[0] == '\0') {
         const char *colon = strrchr(c->addr, ':');
@@ -1033,39 +974,8 @@ static size_t hs_step(rt_conn *c, const uint8_t *p, size_t have) {
       n->peers[c->peer].have_addr = 1;
     }
     became_ready(c);
-    return PROOF_LEN;
   }
-  case C_WAIT_ACK: {
-    if (have < ACK_LEN)
-      return 0;
-    uint32_t rank = get32(p + 8);
-    if (get32(p) != HS_MAGIC_ACK || get32(p + 4) != HS_VERSION || rank != c->peer ||
-        get32(p + 12) != n->o.size) {
-      reject(c, "bad handshake reply (expected rank %u)", c->peer);
-      return (size_t)-1;
-    }
-    memcpy(c->nonce_peer, p + 16, NONCE_LEN);
-    hs_mac(n, 'A', c->nonce_mine, c->nonce_peer, n->o.rank, rank, mac);
-    if (!rt_mac_equal(mac, p + 16 + NONCE_LEN, RT_SHA256_LEN)) {
-      reject(c, "rank %u failed the shared-secret proof", c->peer);
-      return (size_t)-1;
-    }
-    rt_out *o = malloc(sizeof *o + PROOF_LEN);
-    if (!o) {
-      reject(c, "out of memory");
-      return (size_t)-1;
-    }
-    o->len = PROOF_LEN;
-    put32(o->data, HS_MAGIC_PROOF);
-    hs_mac(n, 'C', c->nonce_mine, c->nonce_peer, n->o.rank, rank, mac);
-    memcpy(o->data + 4, mac, RT_SHA256_LEN);
-    write_raw(c, o);
-    became_ready(c);
-    return ACK_LEN;
-  }
-  default:
-    return (size_t)-1;
-  }
+  return used;
 }
 
 /* Parses whatever complete units the buffer holds. */
@@ -1173,7 +1083,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     int was_ready = c->state == C_READY;
     if (!was_ready)
       logf_net(n, "connection %s %s closed during the handshake: %s",
-               c->state == C_WAIT_ACK ? "to" : "from", c->addr,
+               c->outbound ? "to" : "from", c->addr,
                nread == UV_EOF ? "end of stream" : uv_strerror((int)nread));
     conn_close(c);
     if (was_ready && !n->peers[peer].bye_recv && !n->closing)
@@ -1197,7 +1107,7 @@ static rt_conn *conn_new(rt_net *n) {
   c->net = n;
   c->peer = RT_NO_PEER;
   c->tcp.data = c;
-  if (uv_random(NULL, NULL, c->nonce_mine, NONCE_LEN, 0, NULL) != 0) {
+  if (uv_random(NULL, NULL, c->nonce, RT_HS_NONCE_LEN, 0, NULL) != 0) {
     free(c);
     return NULL;
   }
@@ -1219,7 +1129,8 @@ static void on_connection(uv_stream_t *server, int status) {
   rt_conn *c = conn_new(n);
   if (!c)
     return;
-  c->state = C_WAIT_HELLO;
+  c->state = C_HANDSHAKE;
+  rt_hs_accept(&c->hs, n->o.rank, n->o.size, n->secret, n->o.secret_len, c->nonce);
   n->npending++;
   if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
     conn_close(c);
@@ -1254,22 +1165,16 @@ static void on_connect(uv_connect_t *req, int status) {
     (void)peer;
     return;
   }
-  rt_out *o = malloc(sizeof *o + HELLO_LEN);
+  rt_out *o = malloc(sizeof *o + RT_HS_HELLO_LEN);
   if (!o) {
     conn_close(c);
     p->connecting = 0;
     return;
   }
-  o->len = HELLO_LEN;
-  memset(o->data, 0, HELLO_LEN);
-  put32(o->data, HS_MAGIC_HELLO);
-  put32(o->data + 4, HS_VERSION);
-  put32(o->data + 8, n->o.rank);
-  put32(o->data + 12, n->o.size);
-  put32(o->data + 16, n->port);
-  memcpy(o->data + 20, n->o.listen.host, strnlen(n->o.listen.host, RT_HOST_MAX - 1));
-  memcpy(o->data + 20 + RT_HOST_MAX, c->nonce_mine, NONCE_LEN);
-  c->state = C_WAIT_ACK;
+  o->len = RT_HS_HELLO_LEN;
+  rt_hs_connect(&c->hs, n->o.rank, n->o.size, n->secret, n->o.secret_len, c->nonce, c->peer,
+                n->o.listen.host, n->port, o->data);
+  c->state = C_HANDSHAKE;
   n->npending++;
   c->deadline = now_s() + HANDSHAKE_SECONDS;
   write_raw(c, o);
@@ -1293,6 +1198,7 @@ static void start_connect(rt_net *n, uint32_t peer) {
   if (!c)
     return;
   c->state = C_CONNECTING;
+  c->outbound = 1;
   c->peer = peer;
   c->creq.data = c;
   snprintf(c->addr, sizeof c->addr, "%s:%u", p->addr.host, p->addr.port);
@@ -1318,8 +1224,7 @@ static void on_tick(uv_timer_t *t) {
     return;
   /* Handshakes that stall are dropped so they cannot hold slots. */
   for (rt_conn *c = n->conns; c; c = c->next)
-    if ((c->state == C_WAIT_HELLO || c->state == C_WAIT_PROOF || c->state == C_WAIT_ACK) &&
-        now > c->deadline)
+    if (c->state == C_HANDSHAKE && now > c->deadline)
       reject(c, "handshake not completed within %.0f s", HANDSHAKE_SECONDS);
   if (!n->ready) {
     if (now - n->start > n->o.connect_timeout) {
