@@ -175,6 +175,10 @@ static void net_conn_process(rt_conn *c) {
   while (c->state != C_CLOSING && !n->failed) {
     const uint8_t *p = c->rbuf + c->rpos;
     size_t have = c->rlen - c->rpos;
+    if (c->state == C_DRAINING) {
+      c->rpos = c->rlen; /* the run is over here: what still comes in is dropped */
+      break;
+    }
     if (c->state != C_READY) {
       size_t used = net_hs_step(c, p, have);
       if (used == (size_t)-1)

@@ -108,6 +108,9 @@ START_TEST(launch_local_matches_sim_at_s0) {
   st = wait_status(spawn(run, "e2e_real.csv", "e2e_real.err", NULL)); /* fresh secret */
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "launch failed: %.1500s",
                 slurp("e2e_real.err"));
+  /* A healthy run says nothing: no connection is refused or closed early. */
+  ck_assert_msg(slurp("e2e_real.err")[0] == '\0', "a clean run wrote to stderr: %.1500s",
+                slurp("e2e_real.err"));
   double a[16], b[16];
   ck_assert_int_eq(read_objectives("e2e_sim.csv", a, 16), 8);
   ck_assert_int_eq(read_objectives("e2e_real.csv", b, 16), 8);
