@@ -19,6 +19,7 @@ typedef struct st_config {
                          has sent them, in client order: sums then do not depend
                          on arrival order (same result on every backend) */
   size_t max_frame;   /* 0: WIRE_MAX_FRAME */
+  uint32_t report_table; /* rows each shard reports at a barrier (rep.h); 0: the metrics table */
 } st_config;
 
 /* ST_EINVAL unless counts are non-zero and node ids fit in 32 bits. */

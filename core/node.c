@@ -13,6 +13,7 @@ st_node *node_create(const st_config *cfg, const tbl_set *tables, uint32_t id,
   if (id >= cfg->server_base && id - cfg->server_base < cfg->nservers &&
       !(n->server = srv_create(cfg, tables, id - cfg->server_base, be)))
     goto fail;
+  if (!(n->rep = rep_create(cfg, tables, id, be))) goto fail;
   return n;
 fail:
   node_destroy(n);
@@ -23,6 +24,7 @@ void node_destroy(st_node *n) {
   if (!n) return;
   cl_destroy(n->client);
   srv_destroy(n->server);
+  rep_destroy(n->rep);
   st_free(n);
 }
 
@@ -38,6 +40,9 @@ int node_on_frame(st_node *n, const uint8_t *frame, size_t len) {
     return n->server ? srv_on_message(n->server, &m) : ST_EPEER;
   case WIRE_ROWS:
     return n->client ? cl_on_message(n->client, &m) : ST_EPEER;
+  case WIRE_REPORT:
+  case WIRE_RELEASE:
+    return rep_on_message(n->rep, &m);
   default:
     return ST_ETYPE;
   }

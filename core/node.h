@@ -6,6 +6,7 @@
 #define NODE_H
 
 #include "cl.h"
+#include "rep.h"
 #include "srv.h"
 
 typedef struct st_node {
@@ -13,6 +14,7 @@ typedef struct st_node {
   st_config cfg;
   cl_client *client; /* NULL if this node runs no client */
   srv_shard *server; /* NULL if this node hosts no shard */
+  rep_state *rep;    /* barriers and the end-of-run report (every node) */
 } st_node;
 
 /* Creates the roles node `id` plays in cfg. be is borrowed. NULL on failure. */

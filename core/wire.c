@@ -80,7 +80,7 @@ static int parse_header(const uint8_t *buf, size_t len, size_t max_frame, wire_h
   h->ack = get_u32(buf + 24);
   h->payload_len = get_u32(buf + OFF_PAYLOAD_LEN);
   if (h->version != WIRE_VERSION) return ST_EVERSION;
-  if (h->type < 1 || h->type > WIRE_TYPE_MAX) return ST_ETYPE;
+  if (!wire_type_valid(h->type)) return ST_ETYPE;
   /* 64-bit sum: payload_len is at most 2^32-1, so this cannot wrap. */
   if ((uint64_t)h->payload_len + WIRE_HEADER_SIZE > (uint64_t)frame_cap(max_frame))
     return ST_ETOOBIG;
@@ -222,7 +222,7 @@ static int reserve(wire_buf *b, uint64_t extra) {
 }
 
 int wire_begin(wire_buf *b, const wire_header *hdr, size_t max_frame) {
-  if (hdr->type < 1 || hdr->type > WIRE_TYPE_MAX) return ST_ETYPE;
+  if (!wire_type_valid(hdr->type)) return ST_ETYPE;
   size_t cap = frame_cap(max_frame);
   if (cap < MIN_FRAME) return ST_ETOOBIG;
   /* payload_len is a u32: a larger cap could not be described in the header. */

@@ -26,9 +26,17 @@ enum wire_type {
   WIRE_CLOCK = 2,  /* deltas, then "my clock is now hdr.clock" */
   WIRE_READ = 3,   /* row ids wanted at min clock >= hdr.clock */
   WIRE_ROWS = 4,   /* row values at hdr.clock; hdr.ack = last seq applied */
-  WIRE_TYPE_MAX = 4
   /* 5, 6 reserved for the model-parallel scheduler (task, result). */
+  WIRE_REPORT = 7,  /* node -> node 0: "I reached barrier hdr.clock", and rows */
+  WIRE_RELEASE = 8, /* node 0 -> node: barrier hdr.clock is released */
+  WIRE_TYPE_MAX = 8
 };
+
+/* Whether type is one this version sends (1..WIRE_TYPE_MAX but the
+ * reserved ones). */
+static inline int wire_type_valid(uint8_t type) {
+  return type >= 1 && type <= WIRE_TYPE_MAX && type != 5 && type != 6;
+}
 
 /* Header flags. */
 #define WIRE_F_PUSH 0x1u /* ROWS: server push; rows of this shard that the

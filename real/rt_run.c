@@ -1,23 +1,26 @@
 /* rt_run.c: `stale run`, one node of a real cluster. Owns the process's
  * libuv loop (run on the calling thread, which becomes the loop thread), the
  * transport, the backend, the node's core state and the worker threads that
- * run the app. Rank 0 gathers the metrics rows and per-node statistics at
- * the end and writes the CSV.
+ * run the app. The barriers and the end-of-run report are the core's
+ * (core/rep.h); this file decides when a node has reached one and what
+ * rank 0 does with a complete one.
  *
  * End of a run: a node whose workers have finished, and whose server shard
- * (if any) has seen every client's final clock, sends its shard's metrics
- * rows and its statistics to rank 0 and says BYE; it keeps serving until
- * every peer has said BYE. Losing a peer before its BYE ends the run on
+ * (if any) has seen every client's final clock, reports the end barrier
+ * (its per-clock records and its shard's metrics rows) to rank 0; once rank
+ * 0 has every report it releases the barrier, and each node says BYE when
+ * released, then keeps serving until every peer has said BYE. Rank 0 writes
+ * the CSV from the reports. Losing a peer before its BYE ends the run on
  * every node with a message naming it.
  *
  * Checkpoints: after every N clocks all workers wait at a barrier; once a
  * node's shard has every client's updates up to it, the node writes the
- * shard's rows and tells rank 0, which marks the checkpoint complete and
- * releases everyone. Since nobody runs ahead, a checkpoint holds exactly
- * the updates of the clocks before it. --resume puts them back through a
- * restore clock (increments to zero tables) and one more barrier, then
- * continues at the checkpoint's clock. Worker-local app state (MF's user
- * factors) is not in the tables and restarts from its initial value. */
+ * shard's rows and reports the barrier; rank 0, with every report, marks
+ * the checkpoint complete and releases everyone. Since nobody runs ahead, a
+ * checkpoint holds exactly the updates of the clocks before it. --resume
+ * puts them back through a restore clock (increments to zero tables) and
+ * one more barrier, then continues at the checkpoint's clock. Worker-local
+ * app state is restored by the app's worker_load when it has one. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,15 +37,8 @@
 #include "rt_net.h"
 #include "rt_opt.h"
 
-#define CTRL_METRICS (RT_CTRL_USER + 1)
-#define CTRL_STATS (RT_CTRL_USER + 2)
-#define CTRL_BARRIER_DONE (RT_CTRL_USER + 3) /* node -> rank 0: u32 barrier reached */
-#define CTRL_BARRIER_GO (RT_CTRL_USER + 4)   /* rank 0 -> node: u32 barrier released */
-
 /* What one node measured at the end of each clock. */
-typedef struct clock_rec {
-  double time, bytes, blocked;
-} clock_rec;
+typedef rep_clock clock_rec;
 
 typedef struct rt_worker {
   struct rt_run *run;
@@ -80,20 +76,14 @@ typedef struct rt_run {
   rt_ckpt_rows restore_rows; /* this node's shard rows to restore */
   pthread_cond_t barrier_cond;
   uint32_t at_barrier, barrier_id, go_barrier, reported; /* under be.mu */
-  uint32_t barrier_reports, report_id;                   /* rank 0, loop thread */
-  /* rank 0 */
-  float *metrics;       /* [clocks][APP_METRICS_WIDTH] */
-  uint8_t *have_metric; /* [clocks] */
-  clock_rec *agg;       /* [clocks]: max time, summed bytes and blocked */
-  uint32_t stats_from;
+  /* The end of the run is the barrier after the last clock: every node
+   * reports its records and its shard's metrics rows there (core/rep.h),
+   * rank 0 writes the CSV from what it collected. */
+  int bye_said;
 } rt_run;
 
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static uint32_t get32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
+/* The barrier that ends the run (checkpoint barriers come before it). */
+static uint32_t end_barrier(const rt_run *r) { return r->o.run.clocks; }
 
 static void run_fail(rt_run *r, uint32_t peer, const char *msg) {
   rt_net_fail(r->net, peer, msg);
@@ -141,16 +131,9 @@ static rt_ckpt_meta rt_run_ckpt_meta(const rt_run *r) {
 
 static int is_checkpoint(const rt_run *r, uint32_t b) { return !(r->restore && b == r->start); }
 
-/* Rank 0: node reports it reached barrier b; the last report completes a
- * checkpoint and releases everyone. */
-static int barrier_report(rt_run *r, uint32_t b) {
-  if (r->barrier_reports == 0)
-    r->report_id = b;
-  else if (b != r->report_id)
-    return ST_ESTATE;
-  if (++r->barrier_reports < r->cfg.nclients)
-    return 0;
-  r->barrier_reports = 0;
+/* Rank 0, loop thread: once every node reported checkpoint barrier b,
+ * marks the checkpoint complete and releases everyone. */
+static int barrier_complete(rt_run *r, uint32_t b) {
   if (is_checkpoint(r, b)) {
     char err[600];
     rt_ckpt_meta m = rt_run_ckpt_meta(r);
@@ -164,15 +147,33 @@ static int barrier_report(rt_run *r, uint32_t b) {
     if (b > r->o.ckpt_every)
       rt_ckpt_prune(r->o.ckpt_dir, b - r->o.ckpt_every);
   }
-  uint8_t p[4];
-  memcpy(p, &b, 4);
-  for (uint32_t i = 1; i < r->cfg.nclients; i++) {
-    int rc = rt_net_send_ctrl(r->net, i, CTRL_BARRIER_GO, p, 4);
-    if (rc)
-      return rc;
+  pthread_mutex_lock(&r->be.mu);
+  int rc = rep_release(r->node->rep, b);
+  pthread_mutex_unlock(&r->be.mu);
+  return rc;
+}
+
+/* Loop thread: rank 0 releases a barrier every node reported; every node
+ * lets its workers past the barriers released so far. */
+static void barrier_progress(rt_run *r) {
+  pthread_mutex_lock(&r->be.mu);
+  uint32_t b = r->reported;
+  int complete = r->node->id == 0 && b && b != end_barrier(r) && rep_complete(r->node->rep, b);
+  pthread_mutex_unlock(&r->be.mu);
+  if (complete) {
+    int rc = barrier_complete(r, b);
+    if (rc != 0) {
+      char err[200];
+      snprintf(err, sizeof err, "barrier of clock %u: %s", b, st_strerror(rc));
+      rt_net_fail(r->net, RT_NO_PEER, err);
+      return;
+    }
   }
-  barrier_release(r, b);
-  return 0;
+  pthread_mutex_lock(&r->be.mu);
+  uint32_t rel = rep_released(r->node->rep), go = r->go_barrier;
+  pthread_mutex_unlock(&r->be.mu);
+  if (rel > go && rel != end_barrier(r))
+    barrier_release(r, rel);
 }
 
 /* Loop thread: once every local worker waits at the barrier and this
@@ -191,25 +192,15 @@ static void maybe_barrier(rt_run *r) {
     if (is_checkpoint(r, b) && r->node->server)
       rc = rt_ckpt_write_shard(r->o.ckpt_dir, b, r->node->id - r->cfg.server_base,
                                r->cfg.nservers, &r->tables, r->node->server, err, sizeof err);
+    if (rc == 0) {
+      rc = rep_arrive(r->node->rep, b, NULL, 0, 0, NULL);
+      if (rc != 0)
+        snprintf(err, sizeof err, "barrier of clock %u: %s", b, st_strerror(rc));
+    }
   }
   pthread_mutex_unlock(&r->be.mu);
-  if (!report)
-    return;
-  if (rc != 0) {
+  if (report && rc != 0)
     rt_net_fail(r->net, RT_NO_PEER, err);
-    return;
-  }
-  if (r->node->id == 0) {
-    rc = barrier_report(r, b);
-  } else {
-    uint8_t p[4];
-    memcpy(p, &b, 4);
-    rc = rt_net_send_ctrl(r->net, 0, CTRL_BARRIER_DONE, p, 4);
-  }
-  if (rc != 0) {
-    snprintf(err, sizeof err, "barrier of clock %u: %s", b, st_strerror(rc));
-    rt_net_fail(r->net, RT_NO_PEER, err);
-  }
 }
 
 /* Records a worker's failure message for the run's report (first wins). */
@@ -329,48 +320,44 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Rank 0 records one node's shard metrics rows. */
-static int take_metrics(rt_run *r, const uint8_t *p, size_t len) {
-  if (len < 4)
-    return ST_EFRAME;
-  uint32_t n = get32(p);
-  size_t each = 4 + 4 * APP_METRICS_WIDTH;
-  if (len != 4 + (size_t)n * each)
-    return ST_EFRAME;
-  for (uint32_t k = 0; k < n; k++) {
-    const uint8_t *e = p + 4 + k * each;
-    uint32_t c = get32(e);
-    if (c >= r->o.run.clocks || r->have_metric[c])
-      return ST_EFRAME;
-    memcpy(&r->metrics[(size_t)c * APP_METRICS_WIDTH], e + 4, 4 * APP_METRICS_WIDTH);
-    r->have_metric[c] = 1;
+/* Loop thread: once the run's end is released (rank 0: once every node
+ * reported it, then rank 0 releases it), says BYE. */
+static void maybe_bye(rt_run *r) {
+  if (r->bye_said || !r->sent_final)
+    return;
+  pthread_mutex_lock(&r->be.mu);
+  rep_state *rep = r->node->rep;
+  int rc = 0, go = 0;
+  if (r->node->id == 0 && rep_complete(rep, end_barrier(r)))
+    rc = rep_release(rep, end_barrier(r));
+  go = rc == 0 && rep_released(rep) == end_barrier(r);
+  pthread_mutex_unlock(&r->be.mu);
+  if (rc != 0) {
+    char m[200];
+    snprintf(m, sizeof m, "cannot release the end of the run: %s", st_strerror(rc));
+    run_fail(r, RT_NO_PEER, m);
+    return;
   }
-  return 0;
+  if (!go)
+    return;
+  r->bye_said = 1;
+  rt_net_bye(r->net);
 }
 
-static int take_stats(rt_run *r, const uint8_t *p, size_t len) {
-  if (len != (size_t)r->o.run.clocks * sizeof(clock_rec))
-    return ST_EFRAME;
-  for (uint32_t c = 0; c < r->o.run.clocks; c++) {
-    clock_rec x;
-    memcpy(&x, p + c * sizeof x, sizeof x);
-    if (x.time > r->agg[c].time)
-      r->agg[c].time = x.time;
-    r->agg[c].bytes += x.bytes;
-    r->agg[c].blocked += x.blocked;
-  }
-  r->stats_from++;
-  return 0;
-}
-
-/* Loop thread, node lock NOT held. Sends this node's final report once its
- * work and its shard are complete, then says BYE. */
+/* Loop thread, node lock NOT held. Reports this node's records and its
+ * shard's metrics rows once its work and its shard are complete, then says
+ * BYE when the end is released. */
 static void maybe_finish(rt_run *r) {
-  if (r->sent_final || r->ended)
+  if (r->ended)
     return;
   maybe_barrier(r);
   if (r->ended)
     return;
+  barrier_progress(r);
+  if (r->ended || r->sent_final) {
+    maybe_bye(r);
+    return;
+  }
   pthread_mutex_lock(&r->be.mu);
   int done = r->workers_done == r->cfg.workers_per_client;
   int err = r->worker_error;
@@ -379,32 +366,10 @@ static void maybe_finish(rt_run *r) {
   int final = done && !err &&
               (!r->node->server ||
                srv_min_clock(r->node->server) >= core_clock_at(r, r->o.run.clocks));
-  uint8_t *mp = NULL;
-  size_t mlen = 0;
   int rc = 0;
   if (final) {
-    uint32_t shard = r->node->server ? r->node->id - r->cfg.server_base : UINT32_MAX;
-    uint32_t n = 0;
-    for (uint32_t c = 0; c < r->o.run.clocks; c++)
-      n += tbl_shard(APP_METRICS_TABLE, c, r->cfg.nservers) == shard;
-    size_t each = 4 + 4 * APP_METRICS_WIDTH;
-    mlen = 4 + (size_t)n * each;
-    mp = malloc(mlen);
-    if (!mp) {
-      rc = ST_ENOMEM;
-    } else {
-      put32(mp, n);
-      uint8_t *e = mp + 4;
-      for (uint32_t c = 0; c < r->o.run.clocks && rc == 0; c++) {
-        if (tbl_shard(APP_METRICS_TABLE, c, r->cfg.nservers) != shard)
-          continue;
-        float row[APP_METRICS_WIDTH];
-        rc = srv_read_row(r->node->server, APP_METRICS_TABLE, c, row);
-        put32(e, c);
-        memcpy(e + 4, row, sizeof row);
-        e += each;
-      }
-    }
+    rc = rep_arrive(r->node->rep, end_barrier(r), r->rec, 0, r->o.run.clocks, r->node->server);
+    r->sent_final = 1;
   }
   pthread_mutex_unlock(&r->be.mu);
   if (err) {
@@ -413,27 +378,13 @@ static void maybe_finish(rt_run *r) {
   }
   if (!final)
     return;
-  r->sent_final = 1;
-  if (rc == 0) {
-    size_t slen = (size_t)r->o.run.clocks * sizeof(clock_rec);
-    if (r->node->id == 0) {
-      rc = take_metrics(r, mp, mlen);
-      if (rc == 0)
-        rc = take_stats(r, (const uint8_t *)r->rec, slen);
-    } else {
-      rc = rt_net_send_ctrl(r->net, 0, CTRL_METRICS, mp, mlen);
-      if (rc == 0)
-        rc = rt_net_send_ctrl(r->net, 0, CTRL_STATS, r->rec, slen);
-    }
-  }
-  free(mp);
   if (rc != 0) {
     char m[200];
     snprintf(m, sizeof m, "cannot report the final metrics: %s", st_strerror(rc));
     run_fail(r, RT_NO_PEER, m);
     return;
   }
-  rt_net_bye(r->net);
+  maybe_bye(r);
 }
 
 static void on_progress(uv_async_t *a) { maybe_finish(a->data); }
@@ -452,28 +403,15 @@ static void h_frame(void *ud, uint32_t src, const uint8_t *f, size_t len) {
   maybe_finish(r);
 }
 
+/* The runtime sends no control messages of its own: the barriers and the
+ * report are core frames. Any other control message is a peer's error. */
 static void h_ctrl(void *ud, uint32_t src, uint32_t type, const uint8_t *p, size_t len) {
   rt_run *r = ud;
-  int rc = ST_ETYPE;
-  uint32_t b = 0;
-  if (len == 4)
-    memcpy(&b, p, 4);
-  if (r->node->id == 0 && type == CTRL_METRICS)
-    rc = take_metrics(r, p, len);
-  else if (r->node->id == 0 && type == CTRL_STATS)
-    rc = take_stats(r, p, len);
-  else if (r->node->id == 0 && type == CTRL_BARRIER_DONE && len == 4)
-    rc = barrier_report(r, b);
-  else if (src == 0 && type == CTRL_BARRIER_GO && len == 4) {
-    barrier_release(r, b);
-    rc = 0;
-  }
-  if (rc != 0) {
-    char m[200];
-    snprintf(m, sizeof m, "rank %u sent a bad report (type %u, %zu bytes): %s", src, type, len,
-             st_strerror(rc));
-    run_fail(r, src, m);
-  }
+  (void)p;
+  char m[200];
+  snprintf(m, sizeof m, "rank %u sent an unknown control message (type %u, %zu bytes)", src,
+           type, len);
+  run_fail(r, src, m);
 }
 
 static void h_ready(void *ud) {
@@ -530,16 +468,16 @@ static const char *const rt_columns[] = {"backend", "ordered"};
 
 /* Rank 0: one CSV row per clock, as `stale sim` writes them. */
 static int write_csv(rt_run *r) {
+  const rep_state *rep = r->node->rep;
+  if (rep_released(rep) != end_barrier(r)) {
+    fprintf(stderr, "stale: the run ended before every node reported\n");
+    return 1;
+  }
   for (uint32_t c = 0; c < r->o.run.clocks; c++)
-    if (!r->have_metric[c]) {
+    if (!rep_row(rep, c)) {
       fprintf(stderr, "stale: the metrics row of clock %u never arrived\n", c);
       return 1;
     }
-  if (r->stats_from != r->cfg.nclients) {
-    fprintf(stderr, "stale: statistics arrived from %u of %u nodes\n", r->stats_from,
-            r->cfg.nclients);
-    return 1;
-  }
   FILE *f = stdout;
   if (r->o.run.out && !(f = fopen(r->o.run.out, "w"))) {
     fprintf(stderr, "stale: --out: %s: %s\n", r->o.run.out, strerror(errno));
@@ -552,9 +490,9 @@ static int write_csv(rt_run *r) {
     harness_csv_run_fields(&w, 0, r->app, &r->cfg, r->o.run.clocks, r->o.run.seed);
     csv_str(&w, "real");
     csv_u64(&w, r->cfg.ordered);
-    harness_clock_rec rec = {.clock = c, .time = r->agg[c].time, .bytes = r->agg[c].bytes,
-                             .blocked = r->agg[c].blocked,
-                             .metrics = &r->metrics[(size_t)c * APP_METRICS_WIDTH]};
+    rep_clock a = rep_record(rep, c);
+    harness_clock_rec rec = {.clock = c, .time = a.time, .bytes = a.bytes,
+                             .blocked = a.blocked, .metrics = rep_row(rep, c)};
     rc = harness_csv_end_row(&w, r->app, r->shared, &rec, r->o.run.app_options, r->o.run.data);
   }
   if (rc == 0)
@@ -624,11 +562,8 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
   uint32_t clocks = r->o.run.clocks;
   r->finished = calloc(clocks, sizeof *r->finished);
   r->rec = calloc(clocks, sizeof *r->rec);
-  r->metrics = calloc((size_t)clocks * APP_METRICS_WIDTH, sizeof *r->metrics);
-  r->have_metric = calloc(clocks, 1);
-  r->agg = calloc(clocks, sizeof *r->agg);
   r->workers = calloc(r->cfg.workers_per_client, sizeof *r->workers);
-  if (!r->finished || !r->rec || !r->metrics || !r->have_metric || !r->agg || !r->workers) {
+  if (!r->finished || !r->rec || !r->workers) {
     snprintf(err, errlen, "out of memory");
     return 1;
   }
@@ -730,9 +665,6 @@ int rt_run_main(int argc, char **argv) {
   r->app->free(r->shared);
   free(r->finished);
   free(r->rec);
-  free(r->metrics);
-  free(r->have_metric);
-  free(r->agg);
   free(r->workers);
   rt_ckpt_rows_free(&r->restore_rows);
   pthread_cond_destroy(&r->barrier_cond);

@@ -208,7 +208,14 @@ static void simbe_registered(simbe_world *w) {
 void simbe_worker_done(simbe_world *w, simbe_sender *out) {
   sg_mutex_lock(w->mutex);
   if (--w->workers_left == 0) {
-    while (w->inflight > 0) sg_cond_wait(w->quiet, w->mutex);
+    for (;;) {
+      while (w->inflight > 0) sg_cond_wait(w->quiet, w->mutex);
+      if (!w->at_quiet) break;
+      sg_mutex_unlock(w->mutex);
+      int more = w->at_quiet(w->at_quiet_arg);
+      sg_mutex_lock(w->mutex);
+      if (!more) break;
+    }
     w->finished = 1;
     for (uint32_t i = 0; i < w->nnodes; i++) {
       if (w->switch_mode) {

@@ -63,6 +63,12 @@ typedef struct simbe_world {
   sg_cond_t ready_cond; /* with mutex: workers wait for ready == ready_needed */
   simbe_timers *timers; /* every node's armed timers, served by one actor;
                            owned (simbe_timers_start / simbe_timers_free) */
+  /* Optional: called by the last worker each time nothing is in flight
+   * once every worker is done (node lock free); returns 1 if it sent more
+   * (the run then waits for quiet again), 0 when the run may end. The
+   * harness sends the end-of-run reports from here. */
+  int (*at_quiet)(void *arg);
+  void *at_quiet_arg;
   int error;            /* first error of the run (negative) */
   char errmsg[256];
 } simbe_world;

@@ -11,3 +11,5 @@ target_compile_definitions(test_core_symbols PRIVATE CORE_LIB="$<TARGET_FILE:sta
 add_dependencies(test_core_symbols stale_core)
 # Timers end to end in the in-memory backend, and injected faults.
 stale_add_test(test_core_seams SOURCES ${PROJECT_SOURCE_DIR}/tests/test_core_seams.c LIBS stale_mem_backend)
+# Barriers and the end-of-run report.
+stale_add_test(test_core_rep SOURCES ${PROJECT_SOURCE_DIR}/tests/test_core_rep.c LIBS stale_mem_backend)
