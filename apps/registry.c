@@ -3,9 +3,10 @@
 #include <string.h>
 
 #include "app.h"
+#include "dnn/dnn.h"
 #include "mf/mf.h"
 
-static const app_ops *const all_apps[] = {&mf_app, NULL};
+static const app_ops *const all_apps[] = {&mf_app, &dnn_app, NULL};
 
 const app_ops *const *app_all(void) { return all_apps; }
 

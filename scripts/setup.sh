@@ -7,7 +7,8 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(
     build-essential cmake pkg-config
-    libsimgrid-dev libuv1-dev libopenblas-dev check
+    libsimgrid-dev libuv1-dev libopenblas-dev zlib1g-dev check
+    dataset-fashion-mnist
     gnuplot-nox gcovr iproute2 time
 )
 
