@@ -315,6 +315,15 @@ static double dnn_objective(void *shared, const float *row) {
   return row[1] > 0.0f ? (double)row[0] / (double)row[1] : 0.0 / 0.0;
 }
 
+/* Share of the held-out images classified right. */
+static double dnn_extra(void *shared, const float *row, uint32_t k) {
+  (void)shared;
+  (void)k;
+  return row[3] > 0.0f ? (double)row[2] / (double)row[3] : 0.0 / 0.0;
+}
+
+static const char *const dnn_extra_names[] = {"test_accuracy"};
+
 const app_ops dnn_app = {
     .name = "dnn",
     .summary = "multilayer perceptron (default 784-256-128-10) by data-parallel minibatch SGD on "
@@ -328,5 +337,8 @@ const app_ops dnn_app = {
     .worker_load = dnn_worker_load,
     .objective = dnn_objective,
     .objective_name = "train_loss",
+    .nextra = 1,
+    .extra_names = dnn_extra_names,
+    .extra = dnn_extra,
     .free = dnn_free,
 };
