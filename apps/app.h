@@ -66,6 +66,15 @@ typedef struct app_ops {
    * instead of the harness's clock loop of step() then clock. */
   int (*loop)(const struct harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
               char *msg, size_t msglen);
+  /* Optional (NULL: `stale calibrate` times its generic MF-style kernel).
+   * Times the app's own kernel at the shapes its options (borrowed, may be
+   * NULL) give, for about `seconds`, and sets *rate to the work units per
+   * second it charges through ps_charge: the --host-speed that makes
+   * simulated seconds resemble real ones. report[reportlen] receives what
+   * was timed, real against modeled seconds. 0, or negative with a message
+   * in report. */
+  int (*calibrate)(const char *options, double seconds, double *rate, char *report,
+                   size_t reportlen);
 } app_ops;
 
 /* The app registered under name, or NULL. */

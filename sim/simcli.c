@@ -565,15 +565,26 @@ double sim_calibrate(double seconds) {
 int sim_calibrate_main(int argc, char **argv) {
   double seconds = 1.0;
   char err[256];
+  const char *app_name = NULL, *app_options = NULL;
   for (int i = 1; i < argc;) {
     const char *v;
     int rc;
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      printf("usage: stale calibrate [--seconds S]\n"
+      printf("usage: stale calibrate [--seconds S] [--app NAME [--app-options K=V,...]]\n"
              "Times an MF-style SGD kernel (rank 16, 6 flop per rank element, as the MF\n"
              "app charges) for S seconds (default 1) and prints this machine's rate, the\n"
-             "value to give `stale sim --host-speed` so simulated seconds resemble real ones.\n");
+             "value to give `stale sim --host-speed` so simulated seconds resemble real ones.\n"
+             "With --app, an app that has its own kernel (dnn: sgemm at its layer shapes)\n"
+             "times that one instead.\n");
       return 0;
+    }
+    if ((rc = runopt_take(argc, argv, &i, "--app", &app_name, err, sizeof err)) != 0 ||
+        (rc = runopt_take(argc, argv, &i, "--app-options", &app_options, err, sizeof err)) != 0) {
+      if (rc < 0) {
+        fprintf(stderr, "stale calibrate: %s\n", err);
+        return 2;
+      }
+      continue;
     }
     if ((rc = runopt_take(argc, argv, &i, "--seconds", &v, err, sizeof err)) != 0) {
       if (rc < 0 || runopt_real("--seconds", v, 0.01, 600, &seconds, err, sizeof err) != 0) {
@@ -585,7 +596,22 @@ int sim_calibrate_main(int argc, char **argv) {
     fprintf(stderr, "stale calibrate: unknown argument '%s' (see stale calibrate --help)\n", argv[i]);
     return 2;
   }
-  double rate = sim_calibrate(seconds);
+  const app_ops *app = app_name ? app_find(app_name) : NULL;
+  if (app_name && !app) {
+    fprintf(stderr, "stale calibrate: --app: unknown app '%s'\n", app_name);
+    return 2;
+  }
+  double rate;
+  if (app && app->calibrate) {
+    char report[1024] = "";
+    if (app->calibrate(app_options, seconds, &rate, report, sizeof report) != 0) {
+      fprintf(stderr, "stale calibrate: %s: %s\n", app->name, report);
+      return 2;
+    }
+    fputs(report, stdout);
+  } else {
+    rate = sim_calibrate(seconds);
+  }
   printf("flop/s %.4g\n--host-speed %.3gGf\n", rate, rate / 1e9);
   return 0;
 }

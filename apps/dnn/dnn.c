@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../mf/rng.h"
 #include "idx.h"
@@ -315,6 +316,92 @@ static double dnn_objective(void *shared, const float *row) {
   return row[1] > 0.0f ? (double)row[0] / (double)row[1] : 0.0 / 0.0;
 }
 
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Held-out images a worker of an 8-node Fashion-MNIST run evaluates per
+ * clock: the calibration's check of a whole clock uses that share. */
+#define DNN_CAL_EVAL 1250u
+
+/* Times SGD steps at the options' shapes (the kernel the step charges),
+ * then one whole clock's arithmetic (batches steps and the forward pass of
+ * DNN_CAL_EVAL held-out images) against what the simulator would charge
+ * for it at the measured rate. Images are random bytes: sgemm's speed does
+ * not depend on the values. */
+static int dnn_calibrate(const char *options, double seconds, double *rate, char *report,
+                         size_t reportlen) {
+  openblas_set_num_threads(1);
+  dnn_options o;
+  dnn_layout L;
+  int rc = dnn_options_parse(options, &o, report, reportlen);
+  if (rc) return rc;
+  if ((rc = dnn_layout_make(&o, &L))) {
+    snprintf(report, reportlen, "dnn options: a PS row of row_units=%u units is too wide",
+             o.row_units);
+    return rc;
+  }
+  uint32_t in = L.layer[0].in, classes = L.layer[L.nl - 1].out;
+  size_t nimg = o.batch > DNN_CAL_EVAL ? o.batch : DNN_CAL_EVAL;
+  float *params = malloc(L.nparams * sizeof *params);
+  float *delta = calloc(L.nparams, sizeof *delta);
+  uint8_t *img = malloc(nimg * in), *lab = malloc(nimg);
+  dnn_scratch sc;
+  if (!params || !delta || !img || !lab || dnn_scratch_init(&sc, &L, o.batch) != 0) {
+    free(params), free(delta), free(img), free(lab);
+    snprintf(report, reportlen, "dnn: out of memory");
+    return ST_ENOMEM;
+  }
+  dnn_init_params(&L, 1, params);
+  mf_rng r;
+  mf_rng_seed(&r, 1, 0x43414C);
+  for (size_t k = 0; k < nimg * in; k++) img[k] = (uint8_t)(mf_rng_next(&r) >> 56);
+  for (size_t k = 0; k < nimg; k++) lab[k] = (uint8_t)mf_rng_below(&r, classes);
+  /* a small step keeps the repeated batch from driving the net to inf */
+  const float lr = 1e-4f;
+  dnn_load_batch(&L, &sc, img, NULL, o.batch);
+  dnn_sgd_step(&L, params, delta, &sc, lab, o.batch, lr); /* warm-up */
+  uint64_t steps = 0;
+  double start = wall_now(), now;
+  do {
+    dnn_load_batch(&L, &sc, img, NULL, o.batch);
+    dnn_sgd_step(&L, params, delta, &sc, lab, o.batch, lr);
+    steps++;
+    now = wall_now();
+  } while (now - start < 0.7 * seconds);
+  double step_flops = dnn_step_flops(&L, o.batch);
+  *rate = step_flops * (double)steps / (now - start);
+  /* one clock, as a worker runs it */
+  uint32_t clocks = 0;
+  double t0 = wall_now(), t1;
+  do {
+    dnn_count_correct(&L, params, &sc, img, lab, NULL, DNN_CAL_EVAL, NULL);
+    for (uint32_t b = 0; b < o.batches; b++) {
+      dnn_load_batch(&L, &sc, img, NULL, o.batch);
+      dnn_sgd_step(&L, params, delta, &sc, lab, o.batch, lr);
+    }
+    clocks++;
+    t1 = wall_now();
+  } while (t1 - t0 < 0.3 * seconds);
+  double real = (t1 - t0) / clocks;
+  double modeled = ((double)o.batches * step_flops + dnn_forward_flops(&L, DNN_CAL_EVAL)) / *rate;
+  int k = snprintf(report, reportlen, "dnn layers=");
+  for (uint32_t l = 0; l <= L.nl && k > 0 && (size_t)k < reportlen; l++)
+    k += snprintf(report + k, reportlen - (size_t)k, l ? "-%u" : "%u", o.size[l]);
+  if (k > 0 && (size_t)k < reportlen)
+    snprintf(report + k, reportlen - (size_t)k,
+             ", batch %u: SGD step %.3f ms, %.2f GF/s of sgemm flops (what the step charges)\n"
+             "one clock (%u steps + forward of %u held-out images): real %.4f s, simulated at "
+             "this rate %.4f s (%+.1f%%)\n",
+             o.batch, 1e3 * (now - start) / (double)steps, *rate / 1e9, o.batches, DNN_CAL_EVAL,
+             real, modeled, 100.0 * (modeled - real) / real);
+  dnn_scratch_free(&sc);
+  free(params), free(delta), free(img), free(lab);
+  return 0;
+}
+
 /* Share of the held-out images classified right. */
 static double dnn_extra(void *shared, const float *row, uint32_t k) {
   (void)shared;
@@ -340,5 +427,6 @@ const app_ops dnn_app = {
     .nextra = 1,
     .extra_names = dnn_extra_names,
     .extra = dnn_extra,
+    .calibrate = dnn_calibrate,
     .free = dnn_free,
 };
