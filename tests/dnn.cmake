@@ -6,3 +6,9 @@ stale_add_test(test_dnn SOURCES ${PROJECT_SOURCE_DIR}/tests/test_dnn.c LIBS stal
 stale_add_test(test_dnn_e2e SOURCES ${PROJECT_SOURCE_DIR}/tests/test_dnn_e2e.c LIBS PkgConfig::ZLIB TIMEOUT 120)
 target_compile_definitions(test_dnn_e2e PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
 add_dependencies(test_dnn_e2e stale)
+# The compute benchmark is a program (experiments/bench_dnn.sh runs it);
+# ctest only checks that it runs to the end.
+add_executable(bench_dnn ${PROJECT_SOURCE_DIR}/tests/bench_dnn.c)
+target_link_libraries(bench_dnn PRIVATE stale_apps)
+add_test(NAME test_dnn_bench COMMAND bench_dnn --check)
+set_tests_properties(test_dnn_bench PROPERTIES TIMEOUT 60)
