@@ -4,9 +4,10 @@
 
 #include "app.h"
 #include "dnn/dnn.h"
+#include "lda/lda.h"
 #include "mf/mf.h"
 
-static const app_ops *const all_apps[] = {&mf_app, &dnn_app, NULL};
+static const app_ops *const all_apps[] = {&mf_app, &dnn_app, &lda_app, NULL};
 
 const app_ops *const *app_all(void) { return all_apps; }
 
