@@ -7,8 +7,6 @@
 #include "sort.h"
 #include "vec.h"
 
-/* A cached row. vals = the shard's value when last received + this
- * client's increments the shard had not applied by then + later ones. */
 /* A READ sent and not yet answered: its frame's sequence number (the reply
  * echoes it) and the shard clock it waits for. */
 typedef struct cl_req {
@@ -16,23 +14,30 @@ typedef struct cl_req {
   st_clock_t need;
 } cl_req;
 
+/* A cached row. Its value = the shard's value when last received + this
+ * client's increments the shard had not applied by then + later ones, held
+ * in vals (dense tables) or sp (sparse tables: only the non-zeros). */
 typedef struct cl_row {
   uint32_t table, row, width, shard;
   uint8_t has_value;
+  uint8_t sparse;
   uint8_t mark;     /* scratch for cl_prefetch */
   cl_req *reqs;     /* outstanding READs of this row; owned */
   size_t nreqs, capreqs;
   st_clock_t clock; /* reflects all updates of clocks < clock */
-  float vals[];
+  tbl_srow sp;
+  float vals[]; /* width floats for a dense table, none for a sparse one */
 } cl_row;
 
-/* Increments of one row not yet acknowledged by its shard. */
+/* Increments of one row not yet acknowledged by its shard: d[width] for a
+ * dense table, sd (non-zeros only) for a sparse one. */
 typedef struct cl_delta {
   uint64_t key;
   uint32_t table, row, width, shard;
   uint32_t tindex;             /* position of the table in the table set */
   uint8_t sparse;
   struct cl_delta *next_spare; /* link in the spare list when unused */
+  tbl_srow sd;
   float d[];
 } cl_delta;
 
@@ -76,6 +81,7 @@ struct cl_client {
    * otherwise allocate and free one per row touched). */
   cl_delta *spare[TBL_MAX];
   wire_buf out;
+  float *scratch; /* one row of the widest sparse table */
   cl_stats stats;
   tmr pace; /* paces sends between clocks */
 };
@@ -94,7 +100,11 @@ cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t clien
   c->shards = st_calloc(cfg->nservers, sizeof *c->shards);
   c->wclock = st_calloc(cfg->workers_per_client, sizeof *c->wclock);
   c->wait = st_calloc(cfg->workers_per_client, sizeof *c->wait);
-  if (!c->shards || !c->wclock || !c->wait) {
+  uint32_t wide = 1;
+  for (uint32_t t = 0; t < tables->n; t++)
+    if (tables->defs[t].sparse && tables->defs[t].width > wide) wide = tables->defs[t].width;
+  c->scratch = st_malloc((size_t)wide * sizeof *c->scratch);
+  if (!c->shards || !c->wclock || !c->wait || !c->scratch) {
     cl_destroy(c);
     return NULL;
   }
@@ -110,14 +120,23 @@ static void cl_sent_free(cl_client *c, cl_sent *e) {
   st_free(e->rows);
 }
 
+static void cl_delta_free(cl_delta *d) {
+  if (!d) return;
+  tbl_srow_free(&d->sd);
+  st_free(d);
+}
+
 void cl_destroy(cl_client *c) {
   if (!c) return;
   for (size_t i = 0; i < c->cache.cap; i++) {
     cl_row *r = c->cache.slots[i].val;
-    if (r) st_free(r->reqs);
+    if (r) {
+      st_free(r->reqs);
+      tbl_srow_free(&r->sp);
+    }
     st_free(r);
   }
-  for (size_t i = 0; i < c->oplog.cap; i++) st_free(c->oplog.slots[i].val);
+  for (size_t i = 0; i < c->oplog.cap; i++) cl_delta_free(c->oplog.slots[i].val);
   hmap_free(&c->cache);
   hmap_free(&c->oplog);
   if (c->shards) {
@@ -136,8 +155,9 @@ void cl_destroy(cl_client *c) {
   for (uint32_t t = 0; t < TBL_MAX; t++)
     for (cl_delta *d = c->spare[t], *next; d; d = next) {
       next = d->next_spare;
-      st_free(d);
+      cl_delta_free(d);
     }
+  st_free(c->scratch);
   wire_buf_free(&c->out);
   st_free(c);
 }
@@ -206,13 +226,11 @@ static int cl_send_read(cl_client *c, uint32_t shard, st_clock_t need, cl_row *c
  * encoding (only the last frame of a flush may carry the clock). */
 static size_t cl_delta_size(const cl_delta *d) {
   if (!d->sparse) return 13 + 4 * (size_t)d->width;
-  size_t nnz = 0;
-  for (uint32_t i = 0; i < d->width; i++) nnz += d->d[i] != 0.0f;
-  return 13 + 8 * nnz;
+  return 13 + 8 * (size_t)d->sd.n;
 }
 
 static int cl_add_delta(cl_client *c, const cl_delta *d) {
-  if (d->sparse) return wire_add_sparse(&c->out, d->table, d->row, d->d, d->width);
+  if (d->sparse) return wire_add_pairs(&c->out, d->table, d->row, d->sd.cols, d->sd.vals, d->sd.n);
   return wire_add_dense(&c->out, d->table, d->row, d->d, d->width);
 }
 
@@ -234,7 +252,7 @@ static int cl_send_deltas(cl_client *c, uint32_t shard, uint8_t type, st_clock_t
   if (!rc) rc = cl_send_out(c, shard);
   if (rc) {
     st_free(e.rows);
-    for (size_t i = 0; i < n; i++) st_free(rows[i]);
+    for (size_t i = 0; i < n; i++) cl_delta_free(rows[i]);
     return rc;
   }
   if (n) {
@@ -312,11 +330,12 @@ static int cl_check(const cl_client *c, uint32_t worker, uint32_t table, uint32_
 
 static cl_row *cl_row_new(cl_client *c, uint32_t table, uint32_t row) {
   const tbl_def *d = tbl_find(&c->tables, table);
-  cl_row *r = st_calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
+  cl_row *r = st_calloc(1, sizeof *r + (d->sparse ? 0 : (size_t)d->width * sizeof(float)));
   if (!r) return NULL;
   r->table = table;
   r->row = row;
   r->width = d->width;
+  r->sparse = d->sparse;
   r->shard = tbl_shard(table, row, c->cfg.nservers);
   cl_shard *sh = &c->shards[r->shard];
   if (vec_reserve(&sh->rows, &sh->caprows, sh->nrows + 1, sizeof *sh->rows) ||
@@ -353,7 +372,10 @@ int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *o
   st_clock_t need = cl_need(c, worker);
   cl_row *r = hmap_get(&c->cache, tbl_key(table, row));
   if (r && r->has_value && r->clock >= need) {
-    memcpy(out, r->vals, (size_t)r->width * sizeof(float));
+    if (r->sparse)
+      tbl_srow_dense(&r->sp, out, r->width);
+    else
+      memcpy(out, r->vals, (size_t)r->width * sizeof(float));
     /* Pull mode: a row older than this clock may have newer values; fetch
      * them in the background so bounded-stale reads do not stay as old as
      * the bound allows. Push mode gets them from the server. */
@@ -383,9 +405,12 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
   if (fresh) {
     const tbl_def *def = tbl_find(&c->tables, table);
     uint32_t tindex = (uint32_t)(def - c->tables.defs);
+    tbl_srow keep = {0}; /* a spare sparse delta keeps its room */
     if ((d = c->spare[tindex])) {
       c->spare[tindex] = d->next_spare;
-    } else if (!(d = st_malloc(sizeof *d + (size_t)def->width * sizeof(float)))) {
+      keep = d->sd;
+      keep.n = 0;
+    } else if (!(d = st_malloc(sizeof *d + (def->sparse ? 0 : (size_t)def->width * sizeof(float))))) {
       return ST_ENOMEM;
     }
     *d = (cl_delta){.key = key,
@@ -394,12 +419,25 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
                     .width = def->width,
                     .shard = tbl_shard(table, row, c->cfg.nservers),
                     .tindex = tindex,
-                    .sparse = def->sparse};
+                    .sparse = def->sparse,
+                    .sd = keep};
     slot->key = key;
     slot->val = d;
     hmap_added(&c->oplog);
   }
   cl_row *r = hmap_get(&c->cache, key);
+  if (d->sparse) {
+    /* On failure the entry keeps its old sum (a fresh one stays empty). */
+    rc = fresh ? tbl_srow_set(&d->sd, delta, d->width) : tbl_srow_add(&d->sd, delta, d->width, c->scratch);
+    if (rc) return rc;
+    if (r && r->has_value && tbl_srow_add(&r->sp, delta, d->width, c->scratch)) {
+      /* The increment is in the oplog; the cached value is dropped and
+       * rebuilt from the shard's next reply (with the oplog on top). */
+      r->has_value = 0;
+      tbl_srow_free(&r->sp);
+    }
+    return 0;
+  }
   if (fresh)
     memcpy(d->d, delta, (size_t)d->width * sizeof(float));
   else
@@ -504,15 +542,24 @@ static int cl_install(cl_client *c, const wire_msg *m, const wire_row *wr) {
   uint64_t key = tbl_key(wr->table, wr->row);
   cl_row *r = hmap_get(&c->cache, key);
   if (!r && !(r = cl_row_new(c, wr->table, wr->row))) return ST_ENOMEM;
-  memset(r->vals, 0, (size_t)r->width * sizeof(float));
-  wire_row_add_into(wr, r->vals, r->width);
+  /* A sparse row is summed densely in the scratch row, then compacted. */
+  float *v = r->sparse ? c->scratch : r->vals;
+  memset(v, 0, (size_t)r->width * sizeof(float));
+  wire_row_add_into(wr, v, r->width);
   const cl_shard *sh = &c->shards[r->shard];
   for (size_t i = sh->head; i < sh->nsent; i++) {
     const cl_delta *d = cl_sent_find(&sh->sent[i], key);
-    for (uint32_t k = 0; d && k < r->width; k++) r->vals[k] += d->d[k];
+    if (d && d->sparse)
+      tbl_srow_scatter_add(&d->sd, v);
+    else
+      for (uint32_t k = 0; d && k < r->width; k++) v[k] += d->d[k];
   }
   const cl_delta *d = hmap_get(&c->oplog, key);
-  for (uint32_t k = 0; d && k < r->width; k++) r->vals[k] += d->d[k];
+  if (d && d->sparse)
+    tbl_srow_scatter_add(&d->sd, v);
+  else
+    for (uint32_t k = 0; d && k < r->width; k++) v[k] += d->d[k];
+  if (r->sparse && tbl_srow_set(&r->sp, v, r->width)) return ST_ENOMEM;
   r->has_value = 1;
   if (r->clock < m->hdr.clock) r->clock = m->hdr.clock;
   if (m->hdr.flags & WIRE_F_REPLY) /* the reply echoes its READ's seq */

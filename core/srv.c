@@ -12,7 +12,8 @@ typedef struct srv_row {
   uint8_t dirty;  /* changed since the last push round */
   uint32_t *subs; /* push mode: sorted ids of clients holding this row */
   size_t nsubs, capsubs;
-  float vals[];
+  tbl_srow sp;  /* the value of a sparse table's row: its non-zeros */
+  float vals[]; /* the value of a dense table's row (width floats) */
 } srv_row;
 
 /* A read waiting for the shard clock to reach need. */
@@ -61,6 +62,11 @@ struct srv_shard {
   srv_row **dirty;
   size_t ndirty, capdirty;
   wire_buf out;
+  /* Scratch for sparse rows, as wide as the widest sparse table: a dense
+   * sum, a decoded sparse record, a merge buffer. */
+  float *scratch, *svals;
+  uint32_t *scols;
+  tbl_srow merge;
   srv_stats stats;
   tmr pace; /* paces pushes between clocks */
 };
@@ -81,8 +87,14 @@ srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shar
   s->applied_seq = st_calloc(cfg->nclients, sizeof *s->applied_seq);
   if (cfg->push) s->held = st_calloc(cfg->nclients, sizeof *s->held);
   if (cfg->ordered) s->waiting = st_calloc(cfg->nclients, sizeof *s->waiting);
+  uint32_t wide = 1;
+  for (uint32_t t = 0; t < tables->n; t++)
+    if (tables->defs[t].sparse && tables->defs[t].width > wide) wide = tables->defs[t].width;
+  s->scratch = st_malloc((size_t)wide * sizeof *s->scratch);
+  s->svals = st_malloc((size_t)wide * sizeof *s->svals);
+  s->scols = st_malloc((size_t)wide * sizeof *s->scols);
   if (!s->client_clock || !s->last_seq || !s->applied_seq || (cfg->push && !s->held) ||
-      (cfg->ordered && !s->waiting)) {
+      (cfg->ordered && !s->waiting) || !s->scratch || !s->svals || !s->scols) {
     srv_destroy(s);
     return NULL;
   }
@@ -96,6 +108,7 @@ void srv_destroy(srv_shard *s) {
     srv_row *r = s->rows.slots[i].val;
     if (r) {
       st_free(r->subs);
+      tbl_srow_free(&r->sp);
       st_free(r);
     }
   }
@@ -116,6 +129,10 @@ void srv_destroy(srv_shard *s) {
       st_free(f->q);
     }
   st_free(s->waiting);
+  st_free(s->scratch);
+  st_free(s->svals);
+  st_free(s->scols);
+  tbl_srow_free(&s->merge);
   wire_buf_free(&s->out);
   st_free(s);
 }
@@ -129,7 +146,7 @@ static srv_row *srv_row_get(srv_shard *s, uint32_t table, uint32_t row) {
   srv_row *r = hmap_get(&s->rows, key);
   if (r) return r;
   const tbl_def *d = tbl_find(&s->tables, table);
-  r = st_calloc(1, sizeof *r + (size_t)d->width * sizeof(float));
+  r = st_calloc(1, sizeof *r + (d->sparse ? 0 : (size_t)d->width * sizeof(float)));
   if (!r) return NULL;
   r->table = table;
   r->row = row;
@@ -148,7 +165,9 @@ int srv_read_row(const srv_shard *s, uint32_t table, uint32_t row, float *out) {
   if (tbl_shard(table, row, s->cfg.nservers) != s->shard) return ST_EINVAL;
   const tbl_def *d = tbl_find(&s->tables, table);
   const srv_row *r = hmap_get(&s->rows, tbl_key(table, row));
-  if (r)
+  if (r && r->sparse)
+    tbl_srow_dense(&r->sp, out, d->width);
+  else if (r)
     memcpy(out, r->vals, (size_t)d->width * sizeof(float));
   else
     memset(out, 0, (size_t)d->width * sizeof(float));
@@ -192,6 +211,21 @@ static int srv_mark_dirty(srv_shard *s, srv_row *r) {
   return 0;
 }
 
+/* Adds a (validated) record to a sparse row: a sparse record with columns
+ * ascending is merged in O(non-zeros); any other goes through a dense sum.
+ * Both make the same float additions. */
+static int srv_add_sparse(srv_shard *s, srv_row *r, const wire_row *wr) {
+  int sorted = wr->kind == WIRE_ROW_SPARSE && wr->n <= r->width;
+  for (uint32_t i = 0; sorted && i < wr->n; i++) {
+    wire_row_value(wr, i, &s->scols[i], &s->svals[i]);
+    sorted = i == 0 || s->scols[i] > s->scols[i - 1];
+  }
+  if (sorted) return tbl_srow_merge(&r->sp, s->scols, s->svals, wr->n, &s->merge);
+  tbl_srow_dense(&r->sp, s->scratch, r->width);
+  wire_row_add_into(wr, s->scratch, r->width);
+  return tbl_srow_set(&r->sp, s->scratch, r->width);
+}
+
 /* Adds the (validated) deltas of m. Row creation can fail with ENOMEM
  * midway; the rows touched so far keep their updates, which is the best an
  * out-of-memory shard can do. */
@@ -202,7 +236,10 @@ static int srv_apply(srv_shard *s, const wire_msg *m) {
   while (wire_next(&it, &wr)) {
     srv_row *r = srv_row_get(s, wr.table, wr.row);
     if (!r) return ST_ENOMEM;
-    wire_row_add_into(&wr, r->vals, r->width);
+    if (!r->sparse)
+      wire_row_add_into(&wr, r->vals, r->width);
+    else if (srv_add_sparse(s, r, &wr))
+      return ST_ENOMEM;
     if (srv_mark_dirty(s, r)) return ST_ENOMEM;
     s->stats.rows_applied++;
   }
@@ -232,7 +269,7 @@ static int srv_begin(srv_shard *s, uint32_t client, uint16_t flags, uint32_t seq
 
 static int srv_add_row(srv_shard *s, const srv_row *r) {
   s->stats.rows_sent++;
-  if (r->sparse) return wire_add_sparse(&s->out, r->table, r->row, r->vals, r->width);
+  if (r->sparse) return wire_add_pairs(&s->out, r->table, r->row, r->sp.cols, r->sp.vals, r->sp.n);
   return wire_add_dense(&s->out, r->table, r->row, r->vals, r->width);
 }
 

@@ -1,5 +1,7 @@
 /* tbl.h: table definitions and where rows live. A table is an id, a row
- * count, a row width and a storage hint (dense or sparse on the wire). Rows
+ * count, a row width and a storage kind: dense, or sparse (rows are kept
+ * in client caches, oplogs and server shards as their non-zero entries, a
+ * tbl_srow, and travel as (column, value) pairs). Rows
  * are sharded over server shards by a stable hash of (table, row), so every
  * node computes the same owner without talking. */
 #ifndef TBL_H
@@ -11,7 +13,7 @@ typedef struct tbl_def {
   uint32_t id;
   uint32_t rows;  /* valid row indices are 0..rows-1 */
   uint32_t width; /* values per row, > 0 */
-  uint8_t sparse; /* 1: rows travel as (column, value) pairs of non-zeros */
+  uint8_t sparse; /* 1: rows are stored and sent as their non-zeros */
 } tbl_def;
 
 #define TBL_MAX 64
@@ -36,5 +38,30 @@ uint32_t tbl_shard(uint32_t table, uint32_t row, uint32_t nshards);
 static inline uint64_t tbl_key(uint32_t table, uint32_t row) {
   return ((uint64_t)table << 32) | row;
 }
+
+/* A stored row of a sparse table: its non-zero entries, columns strictly
+ * ascending. Owns cols and vals (one allocation); a zeroed tbl_srow is an
+ * empty row. Entries whose sum becomes exactly 0 are dropped, so a value
+ * that returns to zero costs nothing (reads see 0.0f, never -0.0f). */
+typedef struct tbl_srow {
+  uint32_t *cols;
+  float *vals;
+  uint32_t n, cap;
+} tbl_srow;
+
+void tbl_srow_free(tbl_srow *r);
+/* out[0..width) = r (borrowed out). */
+void tbl_srow_dense(const tbl_srow *r, float *out, uint32_t width);
+/* dst[col] += val for every entry (dst borrowed, at least width long). */
+void tbl_srow_scatter_add(const tbl_srow *r, float *dst);
+/* r = the non-zeros of v[0..width). 0 or ST_ENOMEM (r unchanged). */
+int tbl_srow_set(tbl_srow *r, const float *v, uint32_t width);
+/* r += delta[0..width), through scratch[width] (borrowed). Element-wise
+ * the same float additions as a dense row. 0 or ST_ENOMEM (r unchanged). */
+int tbl_srow_add(tbl_srow *r, const float *delta, uint32_t width, float *scratch);
+/* r += the n pairs (cols strictly ascending) in O(r->n + n), merging
+ * through tmp (a scratch row the caller keeps). 0, ST_EINVAL (cols not
+ * strictly ascending: r unchanged) or ST_ENOMEM (r unchanged). */
+int tbl_srow_merge(tbl_srow *r, const uint32_t *cols, const float *vals, uint32_t n, tbl_srow *tmp);
 
 #endif

@@ -310,6 +310,23 @@ int wire_add_sparse(wire_buf *b, uint32_t table, uint32_t row, const float *v, u
   return 0;
 }
 
+int wire_add_pairs(wire_buf *b, uint32_t table, uint32_t row, const uint32_t *cols,
+                   const float *vals, uint32_t n) {
+  uint64_t size = ROW_HEAD + ROW_COUNT + (uint64_t)n * SPARSE_ENT;
+  int rc = reserve_row(b, size);
+  if (rc) return rc;
+  uint8_t *p = put_row_head(b->data + b->len, table, row, WIRE_ROW_SPARSE);
+  put_u32(p, n);
+  p += ROW_COUNT;
+  for (uint32_t i = 0; i < n; i++, p += SPARSE_ENT) {
+    put_u32(p, cols[i]);
+    put_f32(p + 4, vals[i]);
+  }
+  b->len += (size_t)size;
+  b->nrows++;
+  return 0;
+}
+
 int wire_finish(wire_buf *b) {
   if (b->data == NULL || b->len < MIN_FRAME) return ST_ESTATE;
   /* Cannot fail: wire_begin caps max_frame so that payload_len fits a u32. */

@@ -123,6 +123,11 @@ int wire_begin(wire_buf *b, const wire_header *hdr, size_t max_frame);
 int wire_add_id(wire_buf *b, uint32_t table, uint32_t row);
 int wire_add_dense(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width);
 int wire_add_sparse(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width);
+/* Appends a sparse row of the n given entries (cols and vals borrowed, in
+ * the order given; the caller's row is already its non-zeros). Same errors
+ * as wire_add_sparse. */
+int wire_add_pairs(wire_buf *b, uint32_t table, uint32_t row, const uint32_t *cols,
+                   const float *vals, uint32_t n);
 /* Patches row count and payload length; b->data[0..b->len) is the frame. */
 int wire_finish(wire_buf *b);
 /* Rewrites the flags of the frame being built (a split message learns only
