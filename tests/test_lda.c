@@ -310,7 +310,7 @@ START_TEST(test_sampler_stationary) {
   double hist[K][K] = {{0}};
   const int n = 400000;
   for (int i = 0; i < n; i++) {
-    ck_assert_int_eq(lda_sampler_sweep(&s, &r), 0);
+    if (lda_sampler_sweep(&s, &r)) ck_abort_msg("sweep failed");
     hist[s.z[0]][s.z[1]] += 1.0;
   }
   double tv = 0.0;

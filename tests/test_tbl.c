@@ -1,6 +1,7 @@
 /* test_tbl.c: table definitions and the row-to-shard map (core/tbl.c), the
  * cluster shape checks and staleness parsing (core/cfg.c), and the error
- * names (core/st.c), and the pair sort (core/sort.c). */
+ * names (core/st.c), the pair sort (core/sort.c), and the sparse row
+ * (tbl_srow) against a dense reference. */
 #include <check.h>
 
 #include "hmap.h"
@@ -278,6 +279,75 @@ START_TEST(test_sort_pairs_stable) {
 }
 END_TEST
 
+/* Random sets, dense adds and sorted merges on a sparse row give exactly
+ * the floats of a dense row under the same additions; entries summing to
+ * zero disappear and the row's room follows its non-zeros. */
+START_TEST(test_srow_matches_dense) {
+  enum { W = 37 };
+  uint64_t x = 99;
+#define RND(n) ((uint32_t)((x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 33) % (n))
+  tbl_srow r = {0}, tmp = {0};
+  float ref[W] = {0}, out[W], scratch[W], delta[W];
+  uint32_t cols[W];
+  float vals[W];
+  for (int step = 0; step < 20000; step++) {
+    int op = (int)RND(3);
+    if (op == 0 && RND(50) == 0) { /* occasionally reset */
+      for (uint32_t i = 0; i < W; i++) delta[i] = RND(4) == 0 ? (float)((int)RND(5) - 2) * 0.5f : 0.0f;
+      if (tbl_srow_set(&r, delta, W)) ck_abort_msg("set failed");
+      memcpy(ref, delta, sizeof ref);
+    } else if (op <= 1) {
+      for (uint32_t i = 0; i < W; i++) delta[i] = RND(6) == 0 ? (float)((int)RND(5) - 2) * 0.25f : 0.0f;
+      if (tbl_srow_add(&r, delta, W, scratch)) ck_abort_msg("add failed");
+      for (uint32_t i = 0; i < W; i++) ref[i] += delta[i];
+    } else {
+      uint32_t n = 0;
+      for (uint32_t c = 0; c < W; c++)
+        if (RND(5) == 0) {
+          cols[n] = c;
+          vals[n++] = (float)((int)RND(7) - 3) * 0.125f; /* explicit zeros too */
+        }
+      if (tbl_srow_merge(&r, cols, vals, n, &tmp)) ck_abort_msg("merge failed");
+      for (uint32_t i = 0; i < n; i++) ref[cols[i]] += vals[i];
+    }
+    tbl_srow_dense(&r, out, W);
+    uint32_t nnz = 0;
+    for (uint32_t i = 0; i < W; i++) {
+      if (out[i] != ref[i]) ck_abort_msg("step %d column %u: %g, dense %g", step, i, out[i], ref[i]);
+      nnz += ref[i] != 0.0f;
+    }
+    int ok = r.n == nnz && r.cap <= 2 * r.n + 16;
+    for (uint32_t i = 0; i < r.n; i++) ok &= r.vals[i] != 0.0f && (i == 0 || r.cols[i - 1] < r.cols[i]);
+    if (!ok) ck_abort_msg("step %d: %u entries (want %u), room %u, not sorted or a zero kept", step, r.n, nnz, r.cap);
+  }
+  /* unsorted or repeated columns are refused and change nothing */
+  float before[W];
+  tbl_srow_dense(&r, before, W);
+  uint32_t bad[3] = {4, 2, 9};
+  float bv[3] = {1, 1, 1};
+  ck_assert_int_eq(tbl_srow_merge(&r, bad, bv, 3, &tmp), ST_EINVAL);
+  bad[1] = 4;
+  ck_assert_int_eq(tbl_srow_merge(&r, bad, bv, 2, &tmp), ST_EINVAL);
+  tbl_srow_dense(&r, out, W);
+  ck_assert_mem_eq(out, before, sizeof out);
+  /* scatter adds the entries */
+  float acc[W];
+  memset(acc, 0, sizeof acc);
+  tbl_srow_scatter_add(&r, acc);
+  tbl_srow_scatter_add(&r, acc);
+  for (uint32_t i = 0; i < W; i++) ck_assert(acc[i] == before[i] + before[i]);
+  /* back to empty: no entries */
+  for (uint32_t i = 0; i < W; i++) delta[i] = -before[i];
+  ck_assert_int_eq(tbl_srow_add(&r, delta, W, scratch), 0);
+  ck_assert_uint_eq(r.n, 0);
+  ck_assert_uint_le(r.cap, 16);
+  tbl_srow_free(&r);
+  tbl_srow_free(&tmp);
+  ck_assert_ptr_null(r.cols);
+#undef RND
+}
+END_TEST
+
 static Suite *tbl_suite(void) {
   Suite *s = suite_create("tbl");
   TCase *tc = tcase_create("core");
@@ -289,6 +359,7 @@ static Suite *tbl_suite(void) {
   tcase_add_test(tc, test_cfg_parse_staleness);
   tcase_add_test(tc, test_strerror_distinct);
   tcase_add_test(tc, test_sort_pairs_stable);
+  tcase_add_test(tc, test_srow_matches_dense);
   tcase_add_test(tc, test_hmap_delete_matches_reference);
   suite_add_tcase(s, tc);
   return s;
