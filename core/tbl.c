@@ -134,8 +134,10 @@ int tbl_srow_merge(tbl_srow *r, const uint32_t *cols, const float *vals, uint32_
     r->n = keep;
     return ST_ENOMEM;
   }
-  memcpy(r->cols, tmp->cols, k * sizeof *r->cols);
-  memcpy(r->vals, tmp->vals, k * sizeof *r->vals);
+  if (k) {
+    memcpy(r->cols, tmp->cols, k * sizeof *r->cols);
+    memcpy(r->vals, tmp->vals, k * sizeof *r->vals);
+  }
   r->n = k;
   return 0;
 }
