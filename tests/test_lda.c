@@ -362,12 +362,13 @@ START_TEST(test_generator) {
     ck_assert_double_eq_tol(sum, 1.0, 1e-9);
   }
   ck_assert_double_eq_tol(lda_topic_recovery(phi, 4, phi, 4, 40), 1.0, 1e-12);
+  lda_corpus_free(&c);
   p.topics = 0;
   ck_assert_int_eq(lda_generate(&p, &c, NULL, err, sizeof err), ST_EINVAL);
+  ck_assert_ptr_null(c.tokens);
   free(phi);
   lda_corpus_free(&a);
   lda_corpus_free(&b);
-  lda_corpus_free(&c);
 }
 END_TEST
 
