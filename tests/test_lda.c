@@ -522,6 +522,11 @@ START_TEST(test_checkpoint_roundtrip) {
   lda_app.worker_free(shared, b);
   lda_app.free(shared);
   ck_assert_ptr_eq(app_find("lda"), &lda_app);
+  /* a top-words file that cannot be written is refused at load, by name */
+  app_params q = {.options = "topics=4,gen_docs=20,topwords=/nonexistent/dir/top.txt", .seed = 3,
+                  .nworkers = 1, .clocks = 2};
+  ck_assert_int_eq(lda_app.load(&q, &shared, err, sizeof err), ST_EINVAL);
+  ck_assert_msg(strstr(err, "topwords=/nonexistent/dir/top.txt: "), "%s", err);
 }
 END_TEST
 

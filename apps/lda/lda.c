@@ -243,6 +243,16 @@ static int lda_load(const app_params *p, void **shared, char *err, size_t errlen
     lda_free(s);
     return rc;
   }
+  if (s->opt.topwords[0]) {
+    /* Refused now, by name, rather than as a failed last clock. */
+    FILE *fp = fopen(s->opt.topwords, "w");
+    if (!fp) {
+      if (err && errlen) snprintf(err, errlen, "lda: topwords=%s: %s", s->opt.topwords, strerror(errno));
+      lda_free(s);
+      return ST_EINVAL;
+    }
+    fclose(fp);
+  }
   s->vbeta = (double)s->corpus.nwords * s->opt.beta;
   if (lda_lgamma_init(&s->ga, s->opt.alpha, LDA_LGAMMA_TAB) ||
       lda_lgamma_init(&s->gb, s->opt.beta, LDA_LGAMMA_TAB)) {
