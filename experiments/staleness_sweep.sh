@@ -12,6 +12,11 @@
 #   bound in STALENESS, by default s=0]
 #   MF [the generated ratings set and SGD settings, see below]
 #   OUT [out/staleness]  (writes OUT.csv, OUT_ttt.csv, OUT.png)
+#   APP [mf]: APP=lda sweeps LDA instead, on the man-page corpus of
+#   experiments/lda_manpages.sh (LDA_DATA), with its own defaults: NODES 64,
+#   SERVERS 4, CLOCKS 60, STALENESS 0,1,2,4,8,inf, no stragglers,
+#   LDA [topics=100], OUT [out/staleness_lda]; the target is within 5% of
+#   the best log-likelihood of the first bound.
 # The data: no ratings set ships with Debian, so MF generates a seeded
 # MovieLens-like set: 20000 users, 500 items, 1M ratings (about 1000 per
 # node); rank 8, 16 local SGD passes per clock (batch=16) so that a node's
@@ -20,6 +25,20 @@
 set -euo pipefail
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
+APP=${APP:-mf}
+if [[ $APP == lda ]]; then
+  NODES=${NODES:-64}
+  SERVERS=${SERVERS:-4}
+  CLOCKS=${CLOCKS:-60}
+  STALENESS=${STALENESS:-0,1,2,4,8,inf}
+  STRAGGLERS=${STRAGGLERS:-0x1}
+  OUT=${OUT:-out/staleness_lda}
+  LDA_DATA=${LDA_DATA:-out/lda/manpages/docword.manpages.txt}
+  [[ -f $LDA_DATA ]] || { echo "staleness_sweep.sh: $LDA_DATA missing (run experiments/lda_manpages.sh)" >&2; exit 1; }
+elif [[ $APP != mf ]]; then
+  echo "staleness_sweep.sh: APP is mf or lda" >&2
+  exit 1
+fi
 NODES=${NODES:-1024}
 SERVERS=${SERVERS:-16}
 CLOCKS=${CLOCKS:-15}
@@ -36,17 +55,33 @@ STALE=${STALE:-build/stale}
 command -v gnuplot >/dev/null || { echo "staleness_sweep.sh: gnuplot not installed" >&2; exit 1; }
 mkdir -p -- "$(dirname -- "$OUT")"
 
-cmd=("$STALE" sim --app mf --nodes "$NODES" --servers "$SERVERS" --clocks "$CLOCKS"
-     --staleness "$STALENESS" --stragglers "$STRAGGLERS" --bandwidth "$BANDWIDTH" --seed "$SEED"
-     --app-options "$MF" --out "$OUT.csv" "$@")
+if [[ $APP == lda ]]; then
+  app=(--app lda --app-options "${LDA:-topics=100}" --data "$LDA_DATA")
+  strag=()
+  [[ $STRAGGLERS == 0x1 ]] || strag=(--stragglers "$STRAGGLERS")
+else
+  app=(--app mf --app-options "$MF")
+  strag=(--stragglers "$STRAGGLERS")
+fi
+cmd=("$STALE" sim "${app[0]}" "${app[1]}" --nodes "$NODES" --servers "$SERVERS" --clocks "$CLOCKS"
+     --staleness "$STALENESS" "${strag[@]}" --bandwidth "$BANDWIDTH" --seed "$SEED"
+     "${app[@]:2}" --out "$OUT.csv" "$@")
 echo "staleness_sweep.sh: ${cmd[*]}" >&2
 start=$(date +%s)
 "${cmd[@]}"
 echo "staleness_sweep.sh: simulated in $(( $(date +%s) - start )) s wall" >&2
 
-awk -F, -v target="$TARGET" -f experiments/time_to_target.awk "$OUT.csv" > "${OUT}_ttt.csv"
+maximize=0
+[[ $APP == lda ]] && maximize=1
+awk -F, -v target="$TARGET" -v maximize=$maximize -f experiments/time_to_target.awk "$OUT.csv" > "${OUT}_ttt.csv"
 column -s, -t < "${OUT}_ttt.csv" >&2 || cat "${OUT}_ttt.csv" >&2
 
-title="MF on $NODES simulated nodes ($SERVERS server shards), $BANDWIDTH links, transient stragglers $STRAGGLERS"
-gnuplot -e "data='$OUT.csv'; ttt='${OUT}_ttt.csv'; out='$OUT.png'; title='$title'" plots/staleness.gp
+if [[ $APP == lda ]]; then
+  title="LDA (${LDA:-topics=100}) on the man-page corpus, $NODES simulated nodes ($SERVERS shards), $BANDWIDTH links"
+  [[ $STRAGGLERS == 0x1 ]] || title="$title, stragglers $STRAGGLERS"
+  gnuplot -e "data='$OUT.csv'; ttt='${OUT}_ttt.csv'; out='$OUT.png'; title='$title'; ylab='log-likelihood per token'; cmp='>='; keypos='bottom right'" plots/staleness.gp
+else
+  title="MF on $NODES simulated nodes ($SERVERS server shards), $BANDWIDTH links, transient stragglers $STRAGGLERS"
+  gnuplot -e "data='$OUT.csv'; ttt='${OUT}_ttt.csv'; out='$OUT.png'; title='$title'" plots/staleness.gp
+fi
 echo "$OUT.png"

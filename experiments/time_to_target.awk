@@ -4,6 +4,9 @@
 # The time column is sim_time_s (stale sim) or time_s (stale run/launch).
 # Without a target, it uses 1.05 x the best objective of the first run (in
 # the default sweep, BSP): "time to get within 5% of what BSP reaches".
+# With -v maximize=1 (an objective to raise, such as LDA's log-likelihood)
+# the best is the largest, the default target is best - 0.05 x |best|, and
+# a run reaches it when its objective is at least the target.
 # Runs that never reach it get nan; so do rows whose objective is not a
 # finite number (a diverged run's nan or inf never counts as reached).
 # Output CSV: run,staleness,target,time_to_target_s,final_objective,
@@ -25,7 +28,7 @@ NR == 1 {
   # Judged on the text: some awks compare nan as smaller than anything.
   fin[row] = $col["objective"] ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/
   t[row] = $col[tcol] + 0; obj[row] = $col["objective"] + 0; run_of[row] = r
-  if (fin[row] && (!(r in best) || obj[row] < best[r])) best[r] = obj[row]
+  if (fin[row] && (!(r in best) || (maximize ? obj[row] > best[r] : obj[row] < best[r]))) best[r] = obj[row]
   last_obj[r] = obj[row]; last_t[r] = t[row]
   bytes[r] = $col["bytes_sent"]; blocked[r] = $col["blocked_s"]
 }
@@ -35,10 +38,10 @@ END {
     print "time_to_target.awk: " FILENAME ": the first run has no finite objective to set a target; give -v target=X" > "/dev/stderr"
     exit 2
   }
-  if (target == "") target = 1.05 * best[order[1]]
+  if (target == "") target = maximize ? best[order[1]] - 0.05 * (best[order[1]] < 0 ? -best[order[1]] : best[order[1]]) : 1.05 * best[order[1]]
   for (i = 1; i <= row; i++) {
     r = run_of[i]
-    if (!(r in reached) && fin[i] && obj[i] <= target + 0) reached[r] = t[i]
+    if (!(r in reached) && fin[i] && (maximize ? obj[i] >= target + 0 : obj[i] <= target + 0)) reached[r] = t[i]
   }
   print "run,staleness,target,time_to_target_s,final_objective,final_time_s,bytes_sent,blocked_s"
   for (k = 1; k <= nruns; k++) {

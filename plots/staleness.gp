@@ -4,6 +4,9 @@
 # data: the CSV of `stale sim` (columns by name); ttt: the output of
 # experiments/time_to_target.awk on it.
 if (!exists("title")) title = "stale: convergence vs staleness"
+# ylab: the objective's axis label (default "held-out <metric>"); cmp: how
+# the target is reached, "<=" (default) or ">=" for an objective to raise.
+if (!exists("cmp")) cmp = "<="
 set datafile separator comma
 set datafile columnheaders
 set terminal pngcairo size 1400,560 font "sans,11"
@@ -14,8 +17,10 @@ set multiplot layout 1,2 title title
 bounds = system("awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i==\"staleness\")c=i;next}!s[$c]++{printf \"%s \", $c}' ".data)
 metric = system("awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i==\"metric\")c=i;next}{print $c; exit}' ".data)
 set xlabel "simulated time (s)"
-set ylabel "held-out ".metric
-set key top right title "staleness s"
+if (!exists("ylab")) ylab = "held-out ".metric
+set ylabel ylab
+if (!exists("keypos")) keypos = "top right"
+eval "set key ".keypos." title \"staleness s\""
 set grid
 plot for [b in bounds] data using "sim_time_s":(strcol("staleness") eq b ? column("objective") : NaN) \
      with linespoints pointsize 0.6 title (b eq "0" ? "0 (BSP)" : (b eq "inf" ? "inf (async)" : b))
@@ -23,7 +28,7 @@ plot for [b in bounds] data using "sim_time_s":(strcol("staleness") eq b ? colum
 # Right: time to reach the target objective, one bar per bound.
 target = system("awk -F, 'NR==2{print $3; exit}' ".ttt)
 set xlabel "staleness bound s"
-set ylabel "simulated time to ".metric." <= ".sprintf("%.4g", real(target))." (s)"
+set ylabel "simulated time to ".metric." ".cmp." ".sprintf("%.4g", real(target))." (s)"
 set key off
 set style fill solid 0.6
 set boxwidth 0.6
