@@ -10,6 +10,7 @@ packages=(
     libsimgrid-dev libuv1-dev libopenblas-dev zlib1g-dev check
     dataset-fashion-mnist
     gnuplot-nox gcovr iproute2 time
+    manpages manpages-dev groff-base
 )
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
