@@ -28,7 +28,7 @@ plot for [b in bounds] data using "sim_time_s":(strcol("staleness") eq b ? colum
 # Right: time to reach the target objective, one bar per bound.
 target = system("awk -F, 'NR==2{print $3; exit}' ".ttt)
 set xlabel "staleness bound s"
-set ylabel "simulated time to ".metric." ".cmp." ".sprintf("%.4g", real(target))." (s)"
+set ylabel "simulated time to ".metric." ".cmp." ".sprintf("%.4g", real(target))." (s)" noenhanced
 set key off
 set style fill solid 0.6
 set boxwidth 0.6
