@@ -1,5 +1,7 @@
 # Tests of the libuv backend (real/).
 stale_add_test(test_real_sha256 SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_sha256.c LIBS stale_real)
+# Slurm host lists.
+stale_add_test(test_real_hostlist SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_hostlist.c LIBS stale_real)
 # The handshake as a pure state machine.
 stale_add_test(test_real_hs SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_hs.c LIBS stale_real)
 stale_add_test(test_real_net SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_net.c LIBS stale_real TIMEOUT 120)
