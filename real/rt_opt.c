@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_hostlist.h"
 #include "st.h"
 
 int rt_hostfile_read(const char *path, rt_addr **out, uint32_t *n, char *err, size_t errlen) {
@@ -119,6 +120,62 @@ static const char *env_first(const char *const *names, const char **which) {
   return NULL;
 }
 
+uint16_t rt_opt_slurm_port(uint64_t job_id) { return (uint16_t)(20000 + job_id % 20000); }
+
+/* No coordinator flag: MASTER_ADDR:MASTER_PORT, or the first host of the
+ * Slurm allocation. 0 and *found = 1 if one was found; 0 and *found = 0 if
+ * the environment names none; ST_EPARSE with a message if it is malformed. */
+static int coordinator_from_env(rt_opt *o, const char *port_s, int *found, char *err,
+                                size_t errlen) {
+  const char *ma = getenv("MASTER_ADDR"), *mp = getenv("MASTER_PORT");
+  const char *nodes = getenv("SLURM_JOB_NODELIST"), *job = getenv("SLURM_JOB_ID");
+  char addr[300];
+  *found = 0;
+  if (ma && *ma && mp && *mp) {
+    uint32_t port;
+    if (runopt_u32("MASTER_PORT", mp, 1, 65535, &port, err, errlen) != 0)
+      return ST_EPARSE;
+    snprintf(addr, sizeof addr, "%s:%u", ma, port);
+    o->coord_from = "MASTER_ADDR and MASTER_PORT";
+  } else if (nodes && *nodes) {
+    rt_hostlist hl;
+    if (rt_hostlist_expand(nodes, &hl, err, errlen) != 0) {
+      char m[400];
+      snprintf(m, sizeof m, "SLURM_JOB_NODELIST: %s", err);
+      snprintf(err, errlen, "%s", m);
+      return ST_EPARSE;
+    }
+    uint32_t port = 0;
+    if (port_s) {
+      if (runopt_u32("--port", port_s, 1, 65535, &port, err, errlen) != 0) {
+        rt_hostlist_free(&hl);
+        return ST_EPARSE;
+      }
+    } else {
+      uint64_t id;
+      if (!job || runopt_u64("SLURM_JOB_ID", job, &id, err, errlen) != 0) {
+        rt_hostlist_free(&hl);
+        if (!job)
+          snprintf(err, errlen, "SLURM_JOB_NODELIST is set but SLURM_JOB_ID is not: give --port");
+        return ST_EPARSE;
+      }
+      port = rt_opt_slurm_port(id);
+    }
+    snprintf(addr, sizeof addr, "%s:%u", hl.host[0], port);
+    rt_hostlist_free(&hl);
+    o->coord_from = port_s ? "the first host of SLURM_JOB_NODELIST and --port"
+                           : "the first host of SLURM_JOB_NODELIST and SLURM_JOB_ID";
+  } else {
+    return 0;
+  }
+  if (rt_addr_parse(addr, &o->coordinator) != 0) {
+    snprintf(err, errlen, "%s give a bad address '%s'", o->coord_from, addr);
+    return ST_EPARSE;
+  }
+  *found = 1;
+  return 0;
+}
+
 static int is_loopback(const char *host) {
   return !strncmp(host, "127.", 4) || !strcmp(host, "localhost") || !strcmp(host, "::1");
 }
@@ -129,7 +186,7 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
   o->connect_timeout = 30;
   o->peer_timeout = 8;
   const char *rank_s = NULL, *size_s = NULL, *coord = NULL, *hostfile = NULL, *listen = NULL;
-  const char *secret_file = NULL, *v;
+  const char *secret_file = NULL, *port_s = NULL, *v;
   for (int i = 1; i < argc;) {
     int rc = runopt_parse(&o->run, argc, argv, &i, err, errlen);
     if (rc < 0)
@@ -160,6 +217,8 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
     TAKE("--listen", listen)
     TAKE("--secret-file", secret_file)
     TAKE("--checkpoint-dir", o->ckpt_dir)
+    TAKE("--rendezvous", o->rendezvous)
+    TAKE("--port", port_s)
 #undef TAKE
     uint32_t mb;
     if ((rc = runopt_take(argc, argv, &i, "--max-frame-mib", &v, err, errlen)) != 0) {
@@ -208,8 +267,12 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
              o->resume ? "--resume" : "--checkpoint-every");
     return ST_EPARSE;
   }
-  static const char *const rank_env[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID", NULL};
-  static const char *const size_env[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS", NULL};
+  /* Launchers in a stated order: MPI's, then Slurm's, then torchrun's
+   * generic names (which other tools may also set). */
+  static const char *const rank_env[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID",
+                                         "RANK", NULL};
+  static const char *const size_env[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS",
+                                         "WORLD_SIZE", NULL};
   const char *rank_from = "--rank", *size_from = "--world-size";
   if (!rank_s)
     rank_s = env_first(rank_env, &rank_from);
@@ -241,16 +304,34 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
   }
   if (runopt_u32(rank_from, rank_s, 0, o->size - 1, &o->rank, err, errlen) != 0)
     return ST_EPARSE;
-  if (!!hostfile == !!coord && o->size > 1) {
-    snprintf(err, errlen, "give exactly one of --coordinator HOST:PORT and --hostfile FILE");
+  if (!!hostfile + !!coord + !!o->rendezvous > 1) {
+    snprintf(err, errlen, "give at most one of --coordinator HOST:PORT, --hostfile FILE and "
+                          "--rendezvous FILE");
     return ST_EPARSE;
   }
-  if (coord && rt_addr_parse(coord, &o->coordinator) != 0) {
-    snprintf(err, errlen, "--coordinator: bad address '%s' (expected host:port)", coord);
+  if (port_s && (coord || hostfile || o->rendezvous)) {
+    snprintf(err, errlen, "--port: only for a coordinator found from SLURM_JOB_NODELIST");
     return ST_EPARSE;
   }
-  if (!coord && !hostfile)
+  int from_env = 0;
+  if (coord) {
+    o->coord_from = "--coordinator";
+    if (rt_addr_parse(coord, &o->coordinator) != 0) {
+      snprintf(err, errlen, "--coordinator: bad address '%s' (expected host:port)", coord);
+      return ST_EPARSE;
+    }
+  } else if (!hostfile && !o->rendezvous && o->size > 1) {
+    if (coordinator_from_env(o, port_s, &from_env, err, errlen) != 0)
+      return ST_EPARSE;
+    if (!from_env) {
+      snprintf(err, errlen, "where is rank 0? give --coordinator HOST:PORT, --hostfile FILE or "
+                            "--rendezvous FILE, or start under srun (SLURM_JOB_NODELIST) or "
+                            "with MASTER_ADDR and MASTER_PORT set");
+      return ST_EPARSE;
+    }
+  } else if (!hostfile && !o->rendezvous) {
     rt_addr_parse("127.0.0.1:0", &o->coordinator); /* a world of one */
+  }
   if (listen) {
     if (hostfile) {
       snprintf(err, errlen, "--listen: with --hostfile each rank listens on its hostfile line");
@@ -268,6 +349,12 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
                listen, o->rank);
       return ST_EPARSE;
     }
+  } else if (o->rendezvous || (from_env && !is_loopback(o->coordinator.host))) {
+    /* Found by a launcher or a shared file: every interface, so rank 0
+     * learns each rank's address from where its connection came from.
+     * Rank 0 itself listens at the coordinator's address (rt_net), or for
+     * a rendezvous on any port, which it then publishes. */
+    rt_addr_parse("0.0.0.0:0", &o->listen);
   } else if (!hostfile && o->rank > 0 && !is_loopback(o->coordinator.host)) {
     /* No silent wildcard: a multi-host run must say where each rank is
      * reachable. */
@@ -284,7 +371,10 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
   } else {
     const char *s = getenv("STALE_SECRET");
     if (!s || !*s) {
-      snprintf(err, errlen, "no cluster secret: give --secret-file FILE or set STALE_SECRET");
+      snprintf(err, errlen, "no cluster secret: give --secret-file FILE or set STALE_SECRET%s",
+               getenv("SLURM_JOB_ID") ? " (srun --export=NONE does not pass the environment: "
+                                        "use --secret-file on a path every node reads)"
+                                      : "");
       return ST_EPARSE;
     }
     o->secret_len = strlen(s);
@@ -311,12 +401,19 @@ void rt_opt_usage(FILE *f) {
           "Runs one node (this process) of a real cluster; rank 0 writes the CSV.\n"
           "Common options (as for stale sim):\n%s"
           "Cluster:\n"
-          "  --rank N                this process's rank (or OMPI_COMM_WORLD_RANK, PMI_RANK,\n"
-          "                          SLURM_PROCID)\n"
-          "  --world-size N          number of ranks (or OMPI_COMM_WORLD_SIZE, PMI_SIZE,\n"
-          "                          SLURM_NTASKS, or the hostfile's line count)\n"
-          "  --coordinator HOST:PORT rank 0's address; rank 0 listens there\n"
+          "  --rank N                this process's rank (else OMPI_COMM_WORLD_RANK, PMI_RANK,\n"
+          "                          SLURM_PROCID, RANK, the first one set)\n"
+          "  --world-size N          number of ranks (else OMPI_COMM_WORLD_SIZE, PMI_SIZE,\n"
+          "                          SLURM_NTASKS, WORLD_SIZE, or the hostfile's line count)\n"
+          "  --coordinator HOST:PORT rank 0's address; rank 0 listens there (else\n"
+          "                          MASTER_ADDR:MASTER_PORT, else the first host of\n"
+          "                          SLURM_JOB_NODELIST at --port or 20000 + SLURM_JOB_ID\n"
+          "                          mod 20000; ranks then listen on every interface)\n"
           "  --hostfile FILE         host:port per line, in rank order; rank i listens on line i\n"
+          "  --rendezvous FILE       a path every rank sees (a shared file system): rank 0\n"
+          "                          writes its address there, the others wait for it; FILE\n"
+          "                          must not exist before the run\n"
+          "  --port N                the coordinator's port under srun (see --coordinator)\n"
           "  --listen HOST:PORT      where this rank listens with --coordinator, ranks\n"
           "                          other than 0 (rank 0 listens at the coordinator's\n"
           "                          address); default 127.0.0.1:0, required off loopback,\n"

@@ -23,6 +23,9 @@
  * app state is restored by the app's worker_load when it has one. */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +509,82 @@ static int write_csv(rt_run *r) {
   return 0;
 }
 
+/* --rendezvous, ranks above 0: waits (up to the connect timeout) until
+ * rank 0 has published its address in the file, and takes it as the
+ * coordinator's. 0 or 1 with the reason in err. */
+static int rendezvous_wait(rt_run *r, char *err, size_t errlen) {
+  const char *path = r->o.rendezvous;
+  double t0 = (double)uv_hrtime() / 1e9, waited = 0;
+  for (;;) {
+    FILE *f = fopen(path, "r");
+    if (f) {
+      char line[300];
+      int got = fgets(line, sizeof line, f) != NULL;
+      fclose(f);
+      size_t n = got ? strlen(line) : 0;
+      if (n > 0 && line[n - 1] == '\n') { /* rank 0 renames a whole line in place */
+        line[n - 1] = '\0';
+        if (rt_addr_parse(line, &r->o.coordinator) != 0) {
+          snprintf(err, errlen, "--rendezvous %s: '%s' is not host:port", path, line);
+          return 1;
+        }
+        r->o.coord_from = "--rendezvous";
+        return 0;
+      }
+    } else if (errno != ENOENT) {
+      snprintf(err, errlen, "--rendezvous %s: %s", path, strerror(errno));
+      return 1;
+    }
+    waited = (double)uv_hrtime() / 1e9 - t0;
+    if (waited > r->o.connect_timeout) {
+      snprintf(err, errlen, "--rendezvous %s: rank 0 did not write its address within %.0f s",
+               path, r->o.connect_timeout);
+      return 1;
+    }
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* --rendezvous, rank 0: refuses a file that is already there (an earlier
+ * run's address would send the others to a dead port). */
+static int rendezvous_check_fresh(const rt_run *r, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(r->o.rendezvous, &st) == 0) {
+    snprintf(err, errlen, "--rendezvous %s: the file exists; it must not before the run (remove "
+                          "it, or give each run a fresh path)", r->o.rendezvous);
+    return 1;
+  }
+  return 0;
+}
+
+/* --rendezvous, rank 0: publishes host:port (this machine's name when it
+ * listens on every interface) by writing a temporary file and renaming it,
+ * so a reader never sees half a line. */
+static int rendezvous_publish(const rt_run *r, char *err, size_t errlen) {
+  char host[256];
+  const char *h = r->o.listen.host;
+  if (!h[0] || !strcmp(h, "0.0.0.0") || !strcmp(h, "::")) {
+    if (gethostname(host, sizeof host) != 0) {
+      snprintf(err, errlen, "--rendezvous: cannot read this machine's name: %s", strerror(errno));
+      return 1;
+    }
+    host[sizeof host - 1] = '\0';
+    h = host;
+  }
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.%ld.tmp", r->o.rendezvous, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  int ok = f && fprintf(f, "%s:%u\n", h, rt_net_port(r->net)) > 0;
+  if (f && fclose(f) != 0) ok = 0;
+  if (!ok || rename(tmp, r->o.rendezvous) != 0) {
+    snprintf(err, errlen, "--rendezvous %s: cannot write it: %s", r->o.rendezvous, strerror(errno));
+    unlink(tmp);
+    return 1;
+  }
+  return 0;
+}
+
 /* Everything up to a started transport. Returns 0 or an exit status. */
 static int run_setup(rt_run *r, char *err, size_t errlen) {
   r->app = app_find(r->o.run.app);
@@ -602,12 +681,21 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
                     .max_queued = r->o.max_queued,
                     .connect_timeout = r->o.connect_timeout,
                     .peer_timeout = r->o.peer_timeout};
+  if (r->o.rendezvous) {
+    int bad = r->o.rank == 0 ? rendezvous_check_fresh(r, err, errlen)
+                             : rendezvous_wait(r, err, errlen);
+    if (bad)
+      return 1;
+    no.coordinator = r->o.coordinator;
+  }
   rt_net_handlers h = {r, h_frame, h_ctrl, h_ready, h_fail, h_done, h_log};
   r->net = rt_net_create(&r->loop, &no, &h, err, errlen);
   if (!r->net)
     return 1;
   rt_be_attach(&r->be, r->net, r->node);
   if (rt_net_start(r->net, err, errlen) != 0)
+    return 1;
+  if (r->o.rendezvous && r->o.rank == 0 && rendezvous_publish(r, err, errlen) != 0)
     return 1;
   if (r->o.verbose)
     fprintf(stderr, "stale: rank %u of %u listening on port %u\n", r->o.rank, world,

@@ -18,3 +18,7 @@ add_executable(bench_real ${PROJECT_SOURCE_DIR}/tests/test_real_bench.c)
 target_link_libraries(bench_real PRIVATE stale_real)
 add_test(NAME test_real_bench COMMAND bench_real --check)
 set_tests_properties(test_real_bench PROPERTIES TIMEOUT 60)
+# Launchers without flags: torchrun's and Slurm's variables, a rendezvous file.
+stale_add_test(test_real_launchers SOURCES ${PROJECT_SOURCE_DIR}/tests/test_real_launchers.c LIBS stale_real TIMEOUT 180)
+target_compile_definitions(test_real_launchers PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
+add_dependencies(test_real_launchers stale)

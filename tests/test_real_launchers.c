@@ -1,0 +1,260 @@
+/* test_real_launchers.c: how a rank learns its place without flags, as
+ * cluster users start it: the launcher variables' order of precedence, the
+ * coordinator from MASTER_ADDR/MASTER_PORT (torchrun) or from Slurm's node
+ * list and job id, a rendezvous file; each forms a real cluster on loopback
+ * whose s = 0 result equals the simulator's at every clock. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rt_opt.h"
+#include "st.h"
+#include "test_port.h"
+
+static const char *const launcher_vars[] = {
+    "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "PMI_RANK", "PMI_SIZE", "SLURM_PROCID",
+    "SLURM_NTASKS", "SLURM_JOB_NODELIST", "SLURM_JOB_ID", "RANK", "WORLD_SIZE", "LOCAL_RANK",
+    "MASTER_ADDR", "MASTER_PORT", NULL};
+
+static void clear_launchers(void) {
+  for (const char *const *v = launcher_vars; *v; v++) unsetenv(*v);
+  setenv("STALE_SECRET", "launcher test secret", 1);
+}
+
+/* Parses `stale run --app mf` plus extra (NULL-terminated) under the
+ * current environment. */
+static int parse(rt_opt *o, const char *extra1, const char *extra2, char *err) {
+  char *argv[] = {"run", "--app", "mf", (char *)extra1, (char *)extra2, NULL};
+  int argc = 3 + (extra1 != NULL) + (extra2 != NULL);
+  return rt_opt_parse(o, argc, argv, err, 400);
+}
+
+START_TEST(launcher_variables_in_their_order) {
+  rt_opt o;
+  char err[400];
+  clear_launchers();
+  setenv("RANK", "3", 1);
+  setenv("WORLD_SIZE", "4", 1);
+  setenv("MASTER_ADDR", "127.0.0.1", 1);
+  setenv("MASTER_PORT", "29500", 1);
+  ck_assert_msg(parse(&o, NULL, NULL, err) == 0, "%s", err);
+  ck_assert_uint_eq(o.rank, 3);
+  ck_assert_uint_eq(o.size, 4);
+  ck_assert_str_eq(o.coordinator.host, "127.0.0.1");
+  ck_assert_uint_eq(o.coordinator.port, 29500);
+  ck_assert_str_eq(o.coord_from, "MASTER_ADDR and MASTER_PORT");
+  rt_opt_free(&o);
+  /* Slurm's variables come before torchrun's, MPI's before Slurm's, flags first. */
+  setenv("SLURM_PROCID", "1", 1);
+  setenv("SLURM_NTASKS", "4", 1);
+  ck_assert_msg(parse(&o, NULL, NULL, err) == 0, "%s", err);
+  ck_assert_uint_eq(o.rank, 1);
+  rt_opt_free(&o);
+  setenv("PMI_RANK", "2", 1);
+  setenv("PMI_SIZE", "4", 1);
+  ck_assert_msg(parse(&o, NULL, NULL, err) == 0, "%s", err);
+  ck_assert_uint_eq(o.rank, 2);
+  rt_opt_free(&o);
+  ck_assert_msg(parse(&o, "--rank", "0", err) == 0, "%s", err);
+  ck_assert_uint_eq(o.rank, 0);
+  rt_opt_free(&o);
+  /* A coordinator flag beats the environment's. */
+  ck_assert_msg(parse(&o, "--coordinator", "127.0.0.1:7000", err) == 0, "%s", err);
+  ck_assert_uint_eq(o.coordinator.port, 7000);
+  rt_opt_free(&o);
+  clear_launchers();
+}
+END_TEST
+
+START_TEST(slurm_node_list_gives_rank_0_and_a_port) {
+  rt_opt o;
+  char err[400];
+  clear_launchers();
+  setenv("SLURM_PROCID", "2", 1);
+  setenv("SLURM_NTASKS", "6", 1);
+  setenv("SLURM_JOB_NODELIST", "node[07-09],login", 1);
+  setenv("SLURM_JOB_ID", "123456", 1);
+  ck_assert_msg(parse(&o, NULL, NULL, err) == 0, "%s", err);
+  ck_assert_str_eq(o.coordinator.host, "node07");
+  ck_assert_uint_eq(o.coordinator.port, 20000 + 123456 % 20000);
+  ck_assert_uint_eq(o.coordinator.port, rt_opt_slurm_port(123456));
+  ck_assert_str_eq(o.listen.host, "0.0.0.0"); /* off loopback: every interface */
+  rt_opt_free(&o);
+  ck_assert_msg(parse(&o, "--port", "6000", err) == 0, "%s", err);
+  ck_assert_uint_eq(o.coordinator.port, 6000);
+  rt_opt_free(&o);
+  /* Each variable that is wrong is named. */
+  setenv("SLURM_JOB_NODELIST", "node[07-", 1);
+  ck_assert_int_eq(parse(&o, NULL, NULL, err), ST_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, "SLURM_JOB_NODELIST"));
+  rt_opt_free(&o);
+  setenv("SLURM_JOB_NODELIST", "n1", 1);
+  setenv("SLURM_JOB_ID", "12x", 1);
+  ck_assert_int_eq(parse(&o, NULL, NULL, err), ST_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, "SLURM_JOB_ID"));
+  rt_opt_free(&o);
+  clear_launchers();
+  setenv("RANK", "1", 1);
+  setenv("WORLD_SIZE", "2", 1);
+  setenv("MASTER_ADDR", "h", 1);
+  setenv("MASTER_PORT", "99999", 1);
+  ck_assert_int_eq(parse(&o, NULL, NULL, err), ST_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, "MASTER_PORT"));
+  rt_opt_free(&o);
+  unsetenv("MASTER_ADDR");
+  ck_assert_int_eq(parse(&o, NULL, NULL, err), ST_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, "where is rank 0?"));
+  rt_opt_free(&o);
+  ck_assert_int_eq(parse(&o, "--rendezvous", "f", err) == 0 ? 0 : -1, 0);
+  rt_opt_free(&o);
+  char *argv[] = {"run", "--app", "mf", "--rendezvous", "f", "--coordinator", "h:1", NULL};
+  ck_assert_int_eq(rt_opt_parse(&o, 7, argv, err, sizeof err), ST_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, "at most one of"));
+  rt_opt_free(&o);
+  clear_launchers();
+}
+END_TEST
+
+/* Starts `stale run` for rank r of n with the environment env (NAME=value
+ * strings, NULL-terminated, each with %d replaced by the rank) and args. */
+static pid_t start(int r, char *const env[], char *const args[], const char *out) {
+  pid_t p = fork();
+  if (p == 0) {
+    clear_launchers();
+    for (int i = 0; env[i]; i++) {
+      char kv[300];
+      snprintf(kv, sizeof kv, env[i], r);
+      char *eq = strchr(kv, '=');
+      *eq = '\0';
+      setenv(kv, eq + 1, 1);
+    }
+    char errf[64];
+    snprintf(errf, sizeof errf, "launch_rank%d.err", r);
+    int o = open(out && r == 0 ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    execv(STALE_PROG, args);
+    _exit(127);
+  }
+  return p;
+}
+
+static int wait_ok(pid_t p) {
+  int st;
+  while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+    ;
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* The whole CSV's objective column as text, to compare bit for bit. */
+static void objectives(const char *path, char *out, size_t len) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd,
+           "awk -F, 'NR==1{for(i=1;i<=NF;i++) if($i==\"objective\") c=i} NR>1{print $c}' %s", path);
+  FILE *f = popen(cmd, "r");
+  ck_assert_ptr_nonnull(f);
+  size_t n = fread(out, 1, len - 1, f);
+  out[n] = '\0';
+  pclose(f);
+}
+
+static void run_cluster_and_compare(char *const env[], char *const extra_args_rank0[],
+                                    char *const extra_args[], const char *name) {
+  enum { N = 4 };
+  char *base[] = {STALE_PROG, "run", "--app", "mf", "--clocks", "4", "--staleness", "0",
+                  "--out", "launch.csv"};
+  char *args0[24], *args[24];
+  int k0 = 0, k = 0;
+  for (size_t i = 0; i < sizeof base / sizeof *base; i++) args0[k0++] = args[k++] = base[i];
+  for (int i = 0; extra_args_rank0 && extra_args_rank0[i]; i++) args0[k0++] = extra_args_rank0[i];
+  for (int i = 0; extra_args && extra_args[i]; i++) args0[k0++] = args[k++] = extra_args[i];
+  args0[k0] = args[k] = NULL;
+  unlink("launch.csv");
+  pid_t p[N];
+  for (int r = 0; r < N; r++) p[r] = start(r, env, r == 0 ? args0 : args, "launch_out.txt");
+  for (int r = 0; r < N; r++) {
+    int ok = wait_ok(p[r]);
+    char errf[64], msg[1600] = "";
+    snprintf(errf, sizeof errf, "launch_rank%d.err", r);
+    FILE *f = fopen(errf, "r");
+    if (f) {
+      msg[fread(msg, 1, sizeof msg - 1, f)] = '\0';
+      fclose(f);
+    }
+    ck_assert_msg(ok, "%s: rank %d failed: %s", name, r, msg);
+  }
+  char *sim[] = {STALE_PROG, "sim", "--app", "mf", "--nodes", "4", "--clocks", "4",
+                 "--staleness", "0", "--out", "launch_sim.csv", NULL};
+  char *const noenv[] = {NULL};
+  ck_assert(wait_ok(start(0, noenv, sim, NULL)));
+  char a[2000], b[2000];
+  objectives("launch.csv", a, sizeof a);
+  objectives("launch_sim.csv", b, sizeof b);
+  ck_assert_msg(strlen(a) > 10 && strcmp(a, b) == 0, "%s: real\n%s\nsim\n%s", name, a, b);
+}
+
+START_TEST(torchrun_variables_form_a_cluster) {
+  int fd;
+  uint16_t port = test_reserve_port(&fd);
+  char mp[40];
+  snprintf(mp, sizeof mp, "MASTER_PORT=%u", port);
+  char *const env[] = {"RANK=%d", "WORLD_SIZE=4", "LOCAL_RANK=%d", "MASTER_ADDR=127.0.0.1", mp,
+                       "STALE_SECRET=s", NULL};
+  run_cluster_and_compare(env, NULL, NULL, "torchrun");
+  close(fd);
+}
+END_TEST
+
+START_TEST(slurm_variables_form_a_cluster) {
+  int fd;
+  uint16_t port = test_reserve_port(&fd);
+  char ps[16];
+  snprintf(ps, sizeof ps, "%u", port);
+  char *const env[] = {"SLURM_PROCID=%d", "SLURM_NTASKS=4", "SLURM_JOB_NODELIST=localhost",
+                       "SLURM_JOB_ID=77", "STALE_SECRET=s", NULL};
+  char *const extra[] = {"--port", ps, NULL};
+  run_cluster_and_compare(env, NULL, extra, "slurm");
+  close(fd);
+}
+END_TEST
+
+START_TEST(a_rendezvous_file_forms_a_cluster) {
+  unlink("launch.rdv");
+  char *const env[] = {"PMI_RANK=%d", "PMI_SIZE=4", "STALE_SECRET=s", NULL};
+  char *const extra0[] = {"--listen", "127.0.0.1:0", NULL};
+  char *const extra[] = {"--rendezvous", "launch.rdv", NULL};
+  run_cluster_and_compare(env, extra0, extra, "rendezvous");
+  FILE *f = fopen("launch.rdv", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[100];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  fclose(f);
+  ck_assert_msg(!strncmp(line, "127.0.0.1:", 10), "published '%s'", line);
+  unlink("launch.rdv");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("real_launchers");
+  TCase *tc = tcase_create("options");
+  tcase_add_test(tc, launcher_variables_in_their_order);
+  tcase_add_test(tc, slurm_node_list_gives_rank_0_and_a_port);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("clusters");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, torchrun_variables_form_a_cluster);
+  tcase_add_test(tc, slurm_variables_form_a_cluster);
+  tcase_add_test(tc, a_rendezvous_file_forms_a_cluster);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
