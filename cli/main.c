@@ -18,6 +18,7 @@ static const stale_cmd stale_cmds[] = {
     {"sim", sim_main, "simulate a cluster with SimGrid (sweeps, platforms, stragglers)"},
     {"run", rt_run_main, "run one node of a real cluster over TCP"},
     {"launch", rt_launch_main, "start a real cluster: N local processes, or a hostfile over ssh"},
+    {"secret", rt_secret_main, "write a fresh cluster secret to a file (mode 0600)"},
     {"calibrate", sim_calibrate_main, "measure this machine's flop rate for --host-speed"},
     {"gen-ratings", mf_gen_main, "write a seeded synthetic ratings set (user item rating)"},
 };

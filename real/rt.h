@@ -9,5 +9,7 @@
 int rt_run_main(int argc, char **argv);
 /* `stale launch`: argv[0] is "launch". */
 int rt_launch_main(int argc, char **argv);
+/* `stale secret`: writes a fresh cluster secret. Returns the exit status. */
+int rt_secret_main(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,14 +212,20 @@ START_TEST(torchrun_variables_form_a_cluster) {
 }
 END_TEST
 
+/* `stale secret` makes the file; the ranks read it, with no STALE_SECRET in
+ * their environment (as under srun --export=NONE). */
 START_TEST(slurm_variables_form_a_cluster) {
+  unlink("launch.secret");
+  char *mk[] = {STALE_PROG, "secret", "--out", "launch.secret", NULL};
+  char *const noenv[] = {NULL};
+  ck_assert(wait_ok(start(0, noenv, mk, NULL)));
   int fd;
   uint16_t port = test_reserve_port(&fd);
   char ps[16];
   snprintf(ps, sizeof ps, "%u", port);
   char *const env[] = {"SLURM_PROCID=%d", "SLURM_NTASKS=4", "SLURM_JOB_NODELIST=localhost",
-                       "SLURM_JOB_ID=77", "STALE_SECRET=s", NULL};
-  char *const extra[] = {"--port", ps, NULL};
+                       "SLURM_JOB_ID=77", "STALE_SECRET=", NULL};
+  char *const extra[] = {"--port", ps, "--secret-file", "launch.secret", NULL};
   run_cluster_and_compare(env, NULL, extra, "slurm");
   close(fd);
 }
@@ -240,11 +247,46 @@ START_TEST(a_rendezvous_file_forms_a_cluster) {
 }
 END_TEST
 
+START_TEST(secret_files_are_private_and_not_replaced) {
+  unlink("t.secret");
+  char *mk[] = {STALE_PROG, "secret", "--out", "t.secret", NULL};
+  char *force[] = {STALE_PROG, "secret", "--out", "t.secret", "--force", NULL};
+  char *const noenv[] = {NULL};
+  mode_t old = umask(0); /* the file is 0600 whatever the umask */
+  ck_assert(wait_ok(start(0, noenv, mk, NULL)));
+  umask(old);
+  struct stat st;
+  ck_assert_int_eq(stat("t.secret", &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0600);
+  ck_assert_int_eq((int)st.st_size, 65);
+  char a[80], b[80];
+  FILE *f = fopen("t.secret", "r");
+  ck_assert_ptr_nonnull(fgets(a, sizeof a, f));
+  fclose(f);
+  ck_assert_uint_eq(strspn(a, "0123456789abcdef"), 64);
+  ck_assert(!wait_ok(start(0, noenv, mk, NULL))); /* an existing file stays */
+  f = fopen("t.secret", "r");
+  ck_assert_ptr_nonnull(fgets(b, sizeof b, f));
+  fclose(f);
+  ck_assert_str_eq(a, b);
+  chmod("t.secret", 0644);
+  ck_assert(wait_ok(start(0, noenv, force, NULL)));
+  ck_assert_int_eq(stat("t.secret", &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0600);
+  f = fopen("t.secret", "r");
+  ck_assert_ptr_nonnull(fgets(b, sizeof b, f));
+  fclose(f);
+  ck_assert_str_ne(a, b); /* fresh */
+  unlink("t.secret");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("real_launchers");
   TCase *tc = tcase_create("options");
   tcase_add_test(tc, launcher_variables_in_their_order);
   tcase_add_test(tc, slurm_node_list_gives_rank_0_and_a_port);
+  tcase_add_test(tc, secret_files_are_private_and_not_replaced);
   suite_add_tcase(s, tc);
   tc = tcase_create("clusters");
   tcase_set_timeout(tc, 120);
