@@ -166,6 +166,7 @@ st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker) {
   return worker < c->cfg.workers_per_client ? c->wclock[worker] : 0;
 }
 const cl_stats *cl_get_stats(const cl_client *c) { return &c->stats; }
+uint32_t cl_staleness(const cl_client *c) { return c->cfg.staleness; }
 
 /* ---- sending ---------------------------------------------------------- */
 

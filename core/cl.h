@@ -53,6 +53,8 @@ int cl_timer_arm(cl_client *c, double delay);
 int cl_on_timer(cl_client *c, uint64_t token);
 
 st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker);
+/* The staleness bound the client serves reads under (ST_STALENESS_INF: none). */
+uint32_t cl_staleness(const cl_client *c);
 const cl_stats *cl_get_stats(const cl_client *c);
 
 #endif

@@ -43,3 +43,5 @@ void ps_charge(ps_worker *w, double work) {
 }
 
 st_clock_t ps_clock_now(const ps_worker *w) { return cl_worker_clock(w->client, w->id); }
+
+uint32_t ps_staleness(const ps_worker *w) { return cl_staleness(w->client); }

@@ -27,5 +27,8 @@ int ps_prefetch(ps_worker *w, uint32_t table, const uint32_t *rows, uint32_t n);
 void ps_charge(ps_worker *w, double work);
 /* Current clock of this worker. */
 st_clock_t ps_clock_now(const ps_worker *w);
+/* The run's staleness bound s (ST_STALENESS_INF: asynchronous), for apps
+ * whose step size must allow for reads up to s clocks old. */
+uint32_t ps_staleness(const ps_worker *w);
 
 #endif
