@@ -4,10 +4,11 @@
 
 #include "app.h"
 #include "dnn/dnn.h"
+#include "lasso/lasso.h"
 #include "lda/lda.h"
 #include "mf/mf.h"
 
-static const app_ops *const all_apps[] = {&mf_app, &dnn_app, &lda_app, NULL};
+static const app_ops *const all_apps[] = {&mf_app, &dnn_app, &lda_app, &lasso_app, NULL};
 
 const app_ops *const *app_all(void) { return all_apps; }
 

@@ -6,6 +6,7 @@
 
 #include "../real/rt.h"
 #include "../sim/sim.h"
+#include "../apps/lasso/gen.h"
 #include "../apps/mf/gen.h"
 
 typedef struct stale_cmd {
@@ -21,6 +22,7 @@ static const stale_cmd stale_cmds[] = {
     {"secret", rt_secret_main, "write a fresh cluster secret to a file (mode 0600)"},
     {"calibrate", sim_calibrate_main, "measure this machine's flop rate for --host-speed"},
     {"gen-ratings", mf_gen_main, "write a seeded synthetic ratings set (user item rating)"},
+    {"gen-lasso", lasso_gen_main, "write a seeded correlated Lasso design with a sparse truth"},
 };
 #define STALE_NCMDS (sizeof stale_cmds / sizeof stale_cmds[0])
 
