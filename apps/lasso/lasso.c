@@ -9,21 +9,26 @@
  * r = g, g + W, g + 2W, ... of the coefficient table.
  *
  * A clock c of worker g:
- *   1. read every row of BETA (beta') and of GRAD (G);
+ *   1. read every row of BETA (beta') and of the gradient table of parity
+ *      c - 1 (G);
  *   2. beta~ = prox(beta' - t G) = soft(beta' - t G, t lambda), all p
- *      coefficients, computed locally (cheap: O(p));
+ *      coefficients, computed locally (cheap: O(p)); rows whose stamp shows
+ *      their owner already stored clock c's value (a worker sharing this
+ *      client, whose increments a read sees at once) are taken as read;
  *   3. one pass over its samples at beta~ (model.c): residuals, their
  *      squares (objective) and its gradient part grad f_g(beta~);
- *   4. add grad f_g(beta~) - (what it added so far) to GRAD, so that GRAD
- *      holds, per worker, its gradient at the point it last used;
- *   5. for the rows it owns, add beta~ - beta' to BETA: the table then holds
- *      beta~ there;
+ *   4. add grad f_g(beta~) - (what it added there so far) to the gradient
+ *      table of parity c, which then holds, per worker, its gradient part
+ *      at the point of its latest clock of that parity;
+ *   5. for the rows it owns, add beta~ - beta' and 1 to the stamp: the table
+ *      then holds beta~ there;
  *   6. metrics row c: {sum r^2, ||beta~||_1 and nnz(beta~) of its own rows,
  *      its sample count}.
  *
  * Why this is ISTA at s = 0: a read at clock c sees every update of clocks
- * < c and none later. So every worker reads the same BETA = beta_{c-1} and
- * the same GRAD = sum_w grad f_w(beta_{c-1}) = grad f(beta_{c-1}), computes
+ * < c and none later (but its client's own). So every worker reads the
+ * same BETA = beta_{c-1} (or, from its own client, beta_c) and the same
+ * G = sum_w grad f_w(beta_{c-1}) = grad f(beta_{c-1}), computes
  * the same beta_c = prox(beta_{c-1} - t grad f(beta_{c-1})), and the owners
  * store it: exactly one proximal gradient step per clock, bit-identical on
  * every worker and backend (ordered mode fixes the order of the float sums).
@@ -33,11 +38,12 @@
  *
  * Why it converges under staleness s: a read at clock c sees all updates of
  * clocks < c - s, and may see later ones, never past c + s (a worker sees its
- * own at once). So GRAD is a sum of gradient parts each taken at a point
- * beta~ some worker computed at most s + 1 clocks ago, and BETA's rows are
- * at most s clocks old except a worker's own, which are exact. The step is
- * a proximal step on a gradient with bounded delay tau = s + 1 clocks: the
- * delayed / incremental aggregated proximal gradient method, which converges
+ * own at once). So G is a sum of gradient parts each taken at a point
+ * beta~ some worker computed at most s + 2 clocks ago (the parity tables
+ * add one), and BETA's rows are at most s clocks old except a worker's own,
+ * which are exact. The step is a proximal step on a gradient with bounded
+ * delay tau = s + 2 clocks: the delayed / incremental aggregated proximal
+ * gradient method, which converges
  * (linearly under restricted strong convexity) when the step is of order
  * 1/(L (1 + tau)) (Feyzmahdavian, Aytekin and Johansson, "A delayed proximal
  * gradient method with linear convergence rate", 2014; Aytekin et al.,
@@ -47,12 +53,13 @@
  * the decrease a step makes. So the step is t = step / (L (1 + delay)),
  * delay being the staleness bound by default (option delay=; with s = inf
  * there is no bound, and the default assumes 16 clocks). Measured on the
- * diabetes data with every read exactly s clocks late (the worst the bound
- * allows), s = 3 diverges at 1/L and 1/(2L) and converges at 1/(4L).
+ * diabetes data in a model of the worst case (every gradient part exactly 4
+ * or 5 clocks old, as s = 3 allows): 1/L and 1/(2L) diverge, 1/(4L)
+ * converges in both.
  *
- * Rounding: BETA and GRAD are float tables summed on the servers, so the
- * value a table holds differs from the exact sum of its increments by a few
- * float ulps per clock; everything on the workers is in double. */
+ * Rounding: the tables hold floats summed on the servers, so a table's value
+ * differs from the exact sum of its increments by a few float ulps per
+ * clock; everything on the workers is in double. */
 #include "lasso.h"
 
 #include <math.h>
@@ -73,6 +80,7 @@ typedef struct lasso_shared {
   double *mean; /* p column means */
   double ymean;
   double lip;     /* Lipschitz constant of grad f */
+  uint32_t clocks; /* of the run: worker 0 writes opt.coef at the last */
   uint32_t block; /* coefficients per PS row */
   uint32_t nrows; /* PS rows per table */
 } lasso_shared;
@@ -80,15 +88,18 @@ typedef struct lasso_shared {
 typedef struct lasso_worker {
   uint32_t r0, r1; /* own samples */
   uint32_t nworkers, index;
-  double t; /* step */
-  size_t padded; /* nrows * block */
-  float *bread, *gread; /* padded: BETA and GRAD as read */
-  double *beta;        /* p: beta~ of this clock */
-  double *acc;         /* p: sum r_i x_i over own samples */
-  double *sent;        /* p: sum of what this worker added to GRAD */
-  float *delta;        /* block */
-  uint32_t *rows;      /* 0..nrows-1, for prefetching */
+  double t;             /* step */
+  float *bread;         /* nrows * (block + 1): BETA as read, stamps included */
+  float *gread;         /* nrows * block: GRAD of the last clock's parity as read */
+  double *beta;         /* p: beta~ of this clock (float values) */
+  float *bdelta;        /* p: beta~ - beta' where the step was taken here */
+  double *acc;          /* p: sum r_i x_i over own samples */
+  double *sent[2];      /* p each: what this worker has added to GRAD_EVEN, GRAD_ODD */
+  float *delta;         /* block + 1 */
+  uint32_t *rows;       /* 0..nrows-1, for prefetching */
 } lasso_worker;
+
+static uint32_t grad_table(st_clock_t clock) { return clock % 2 ? LASSO_GRAD_ODD : LASSO_GRAD_EVEN; }
 
 static void lasso_free(void *shared) {
   lasso_shared *s = shared;
@@ -131,6 +142,7 @@ static int lasso_load(const app_params *p, void **shared, char *err, size_t errl
   lasso_data_means(&s->data, s->mean, &s->ymean);
   s->lip = lasso_lipschitz(&s->data, s->mean, s->opt.power);
   if (s->lip < 0) goto fail;
+  s->clocks = p->clocks;
   s->block = s->opt.block < s->data.p ? s->opt.block : s->data.p;
   s->nrows = (s->data.p + s->block - 1) / s->block;
   *shared = s;
@@ -143,10 +155,12 @@ fail:
 
 static int lasso_tables(void *shared, tbl_set *set) {
   lasso_shared *s = shared;
-  tbl_def beta = {.id = LASSO_BETA_TABLE, .rows = s->nrows, .width = s->block};
-  tbl_def grad = {.id = LASSO_GRAD_TABLE, .rows = s->nrows, .width = s->block};
+  tbl_def beta = {.id = LASSO_BETA_TABLE, .rows = s->nrows, .width = s->block + 1};
+  tbl_def even = {.id = LASSO_GRAD_EVEN, .rows = s->nrows, .width = s->block};
+  tbl_def odd = {.id = LASSO_GRAD_ODD, .rows = s->nrows, .width = s->block};
   int rc = tbl_add(set, &beta);
-  return rc ? rc : tbl_add(set, &grad);
+  if (!rc) rc = tbl_add(set, &even);
+  return rc ? rc : tbl_add(set, &odd);
 }
 
 static void lasso_worker_free(void *shared, void *wstate) {
@@ -156,8 +170,10 @@ static void lasso_worker_free(void *shared, void *wstate) {
   free(m->bread);
   free(m->gread);
   free(m->beta);
+  free(m->bdelta);
   free(m->acc);
-  free(m->sent);
+  free(m->sent[0]);
+  free(m->sent[1]);
   free(m->delta);
   free(m->rows);
   free(m);
@@ -175,20 +191,22 @@ static int lasso_worker_init(void *shared, ps_worker *w, void **wstate) {
   m->nworkers = w->nworkers;
   m->index = w->global_index;
   uint32_t sb = ps_staleness(w);
-  double delay = s->opt.delay >= 0            ? (double)s->opt.delay
-                 : sb == ST_STALENESS_INF     ? (double)LASSO_ASYNC_DELAY
-                                              : (double)sb;
+  double delay = s->opt.delay >= 0        ? (double)s->opt.delay
+                 : sb == ST_STALENESS_INF ? (double)LASSO_ASYNC_DELAY
+                                          : (double)sb;
   m->t = s->lip > 0 ? s->opt.step / (s->lip * (1.0 + delay)) : 0.0;
-  size_t p = s->data.p;
-  m->padded = (size_t)s->nrows * s->block;
-  m->bread = calloc(m->padded, sizeof *m->bread);
-  m->gread = calloc(m->padded, sizeof *m->gread);
+  size_t p = s->data.p, B = s->block;
+  m->bread = calloc((size_t)s->nrows * (B + 1), sizeof *m->bread);
+  m->gread = calloc((size_t)s->nrows * B, sizeof *m->gread);
   m->beta = calloc(p, sizeof *m->beta);
+  m->bdelta = calloc(p, sizeof *m->bdelta);
   m->acc = calloc(p, sizeof *m->acc);
-  m->sent = calloc(p, sizeof *m->sent);
-  m->delta = calloc(s->block, sizeof *m->delta);
+  m->sent[0] = calloc(p, sizeof *m->sent[0]);
+  m->sent[1] = calloc(p, sizeof *m->sent[1]);
+  m->delta = calloc(B + 1, sizeof *m->delta);
   m->rows = malloc(s->nrows * sizeof *m->rows);
-  if (!m->bread || !m->gread || !m->beta || !m->acc || !m->sent || !m->delta || !m->rows) {
+  if (!m->bread || !m->gread || !m->beta || !m->bdelta || !m->acc || !m->sent[0] ||
+      !m->sent[1] || !m->delta || !m->rows) {
     lasso_worker_free(shared, m);
     return ST_ENOMEM;
   }
@@ -197,18 +215,58 @@ static int lasso_worker_init(void *shared, ps_worker *w, void **wstate) {
   return 0;
 }
 
+/* Reads BETA and the gradient table of the last clock's parity. */
 static int read_tables(const lasso_shared *s, lasso_worker *m, ps_worker *w, st_clock_t clock) {
   int rc;
+  uint32_t gt = grad_table(clock + 1); /* parity of clock - 1 */
   if (clock == 0 && ((rc = ps_prefetch(w, LASSO_BETA_TABLE, m->rows, s->nrows)) < 0 ||
-                     (rc = ps_prefetch(w, LASSO_GRAD_TABLE, m->rows, s->nrows)) < 0))
+                     (rc = ps_prefetch(w, LASSO_GRAD_EVEN, m->rows, s->nrows)) < 0 ||
+                     (rc = ps_prefetch(w, LASSO_GRAD_ODD, m->rows, s->nrows)) < 0))
     return rc;
   for (uint32_t r = 0; r < s->nrows; r++) {
-    size_t off = (size_t)r * s->block;
-    if ((rc = ps_get(w, LASSO_BETA_TABLE, r, m->bread + off)) ||
-        (rc = ps_get(w, LASSO_GRAD_TABLE, r, m->gread + off)))
+    if ((rc = ps_get(w, LASSO_BETA_TABLE, r, m->bread + (size_t)r * (s->block + 1))) ||
+        (rc = ps_get(w, gt, r, m->gread + (size_t)r * s->block)))
       return rc < 0 ? rc : ST_ESTATE;
   }
   return 0;
+}
+
+/* beta~ of every coefficient (step 2): a row whose stamp says its owner
+ * already stored this clock's value is taken as it is; elsewhere the
+ * proximal step, rounded the way the table will hold it (beta' + the float
+ * delta), so a worker that computes beta~ and one that reads the stored
+ * value get the same floats. Returns the intercept for beta~. */
+static double prox_step(const lasso_shared *s, lasso_worker *m, st_clock_t clock) {
+  const uint32_t p = s->data.p, B = s->block;
+  double tl = m->t * s->opt.lambda, b = s->ymean;
+  for (uint32_t r = 0; r < s->nrows; r++) {
+    const float *row = m->bread + (size_t)r * (B + 1);
+    const float *g = m->gread + (size_t)r * B;
+    int fresh = (double)row[B] > (double)clock; /* stamp = owner writes seen = clock + 1 */
+    uint32_t j0 = r * B, j1 = j0 + B < p ? j0 + B : p;
+    for (uint32_t j = j0; j < j1; j++) {
+      float old = row[j - j0], d = 0.0f;
+      if (!fresh) {
+        float f = (float)lasso_soft((double)old - m->t * (double)g[j - j0], tl);
+        d = f - old;
+      }
+      m->bdelta[j] = d;
+      m->beta[j] = (double)(old + d);
+      b -= s->mean[j] * m->beta[j];
+    }
+  }
+  return b;
+}
+
+/* Writes beta~ and its intercept b to path: 0 or ST_EINVAL. */
+static int write_coef(const char *path, const double *beta, uint32_t p, double b) {
+  FILE *fp = fopen(path, "w");
+  if (!fp) return ST_EINVAL;
+  fprintf(fp, "intercept %.17g\n", b);
+  for (uint32_t j = 0; j < p; j++)
+    if (beta[j] != 0.0) fprintf(fp, "%u %.17g\n", j + 1, beta[j]);
+  int bad = ferror(fp);
+  return (fclose(fp) != 0 || bad) ? ST_EINVAL : 0;
 }
 
 static int lasso_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
@@ -217,50 +275,43 @@ static int lasso_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock
   const uint32_t p = s->data.p, B = s->block;
   int rc = read_tables(s, m, w, clock);
   if (rc) return rc;
-
-  /* 2. the proximal step, and the intercept that goes with it */
-  double tl = m->t * s->opt.lambda, b = s->ymean;
-  for (uint32_t j = 0; j < p; j++) {
-    m->beta[j] = lasso_soft((double)m->bread[j] - m->t * (double)m->gread[j], tl);
-    b -= s->mean[j] * m->beta[j];
-  }
+  double b = prox_step(s, m, clock);
 
   /* 3. residuals and this worker's gradient part */
   double sse = 0.0, rsum = 0.0;
   memset(m->acc, 0, p * sizeof *m->acc);
   lasso_pass(&s->data, m->r0, m->r1, m->beta, b, &sse, &rsum, m->acc);
 
-  /* 4. the change of its part of grad f = -(Xc_g^T r_g) / n */
-  double inv_n = 1.0 / (double)s->data.n;
+  /* 4. the change of its part of grad f = -(Xc_g^T r_g) / n, into the
+   * table of this clock's parity */
+  double inv_n = 1.0 / (double)s->data.n, *sent = m->sent[clock % 2];
   for (uint32_t r = 0; r < s->nrows; r++) {
     uint32_t j0 = r * B, j1 = j0 + B < p ? j0 + B : p;
     int any = 0;
     for (uint32_t j = j0; j < j1; j++) {
       double gj = -(m->acc[j] - s->mean[j] * rsum) * inv_n;
-      float d = (float)(gj - m->sent[j]);
+      float d = (float)(gj - sent[j]);
       m->delta[j - j0] = d;
-      m->sent[j] += d;
+      sent[j] += d;
       any |= d != 0.0f;
     }
     for (uint32_t j = j1; j < j0 + B; j++) m->delta[j - j0] = 0.0f;
-    if (any && (rc = ps_inc(w, LASSO_GRAD_TABLE, r, m->delta)) < 0) return rc;
+    if (any && (rc = ps_inc(w, grad_table(clock), r, m->delta)) < 0) return rc;
   }
 
-  /* 5. the owner stores beta~ of its rows; 6. their share of the metrics */
+  /* 5. the owner stores beta~ of its rows and counts one more write in the
+   * stamp; 6. their share of the metrics */
   double l1 = 0.0, nnz = 0.0;
   for (uint32_t r = m->index; r < s->nrows; r += m->nworkers) {
     uint32_t j0 = r * B, j1 = j0 + B < p ? j0 + B : p;
-    int any = 0;
     for (uint32_t j = j0; j < j1; j++) {
-      float nb = (float)m->beta[j];
-      float d = nb - m->bread[j];
-      m->delta[j - j0] = d;
-      any |= d != 0.0f;
-      l1 += fabs((double)nb);
-      nnz += nb != 0.0f;
+      m->delta[j - j0] = m->bdelta[j];
+      l1 += fabs(m->beta[j]);
+      nnz += m->beta[j] != 0.0;
     }
     for (uint32_t j = j1; j < j0 + B; j++) m->delta[j - j0] = 0.0f;
-    if (any && (rc = ps_inc(w, LASSO_BETA_TABLE, r, m->delta)) < 0) return rc;
+    m->delta[B] = 1.0f;
+    if ((rc = ps_inc(w, LASSO_BETA_TABLE, r, m->delta)) < 0) return rc;
   }
   /* Flops: a dot product and an axpy per stored entry of its samples, and
    * about ten per coefficient for the step and the gradient change. */
@@ -268,23 +319,29 @@ static int lasso_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock
                                  : s->data.row_start[m->r1] - s->data.row_start[m->r0];
   ps_charge(w, 4.0 * (double)entries + 10.0 * (double)p);
 
+  if (m->index == 0 && s->opt.coef[0] && clock + 1 == s->clocks &&
+      (rc = write_coef(s->opt.coef, m->beta, p, b)))
+    return rc;
+
   float row[APP_METRICS_WIDTH] = {(float)sse, (float)l1, (float)nnz, (float)(m->r1 - m->r0)};
   rc = ps_inc(w, APP_METRICS_TABLE, clock, row);
   return rc < 0 ? rc : 0;
 }
 
-/* A worker's own state is what it has added to GRAD so far: u32 p, then p
- * doubles. */
+/* A worker's own state is what it has added to the two gradient tables so
+ * far: u32 p, then 2 p doubles (even, odd). */
 static int lasso_worker_save(void *shared, void *wstate, uint8_t **buf, size_t *len) {
   const lasso_shared *s = shared;
   const lasso_worker *m = wstate;
   uint32_t p = s->data.p;
-  uint8_t *b = malloc(4 + (size_t)p * sizeof(double));
+  size_t each = (size_t)p * sizeof(double);
+  uint8_t *b = malloc(4 + 2 * each);
   if (!b) return ST_ENOMEM;
   memcpy(b, &p, 4);
-  memcpy(b + 4, m->sent, (size_t)p * sizeof(double));
+  memcpy(b + 4, m->sent[0], each);
+  memcpy(b + 4 + each, m->sent[1], each);
   *buf = b;
-  *len = 4 + (size_t)p * sizeof(double);
+  *len = 4 + 2 * each;
   return 0;
 }
 
@@ -292,10 +349,12 @@ static int lasso_worker_load(void *shared, void *wstate, const uint8_t *buf, siz
   const lasso_shared *s = shared;
   lasso_worker *m = wstate;
   uint32_t p;
-  if (len != 4 + (size_t)s->data.p * sizeof(double)) return ST_EFRAME;
+  size_t each = (size_t)s->data.p * sizeof(double);
+  if (len != 4 + 2 * each) return ST_EFRAME;
   memcpy(&p, buf, 4);
   if (p != s->data.p) return ST_EFRAME;
-  memcpy(m->sent, buf + 4, (size_t)p * sizeof(double));
+  memcpy(m->sent[0], buf + 4, each);
+  memcpy(m->sent[1], buf + 4 + each, each);
   return 0;
 }
 

@@ -60,12 +60,12 @@ static int is_word(const char *s, size_t len, const char *w) {
 
 enum {
   K_LAMBDA, K_STEP, K_DELAY, K_STD, K_BLOCK, K_POWER, K_FORMAT, K_LABEL, K_FEATURES,
-  K_N, K_P, K_GROUP, K_RHO, K_K, K_NOISE, NKEYS
+  K_N, K_P, K_GROUP, K_RHO, K_K, K_NOISE, K_COEF, NKEYS
 };
 static const char *const keys[NKEYS] = {"lambda", "step",     "delay", "standardize",
                                         "block",  "power",    "format", "label",
                                         "features", "n",      "p",     "group",
-                                        "rho",    "k",        "noise"};
+                                        "rho",    "k",        "noise", "coef"};
 
 /* Applies key k = val[0..vlen) to o; returns what was expected, or NULL. */
 static const char *set_option(lasso_options *o, int k, const char *val, size_t vlen) {
@@ -81,6 +81,12 @@ static const char *set_option(lasso_options *o, int k, const char *val, size_t v
     if (is_word(val, vlen, "first")) o->load.label_last = 0;
     else if (is_word(val, vlen, "last")) o->load.label_last = 1;
     else return "first or last";
+    return NULL;
+  }
+  if (k == K_COEF) {
+    if (vlen == 0 || vlen >= sizeof o->coef) return "a file name of 1..511 bytes";
+    memcpy(o->coef, val, vlen);
+    o->coef[vlen] = '\0';
     return NULL;
   }
   if (k == K_DELAY && is_word(val, vlen, "auto")) {
@@ -133,7 +139,7 @@ int lasso_options_parse(const char *text, lasso_options *out, char *err, size_t 
     if (k < 0)
       return opt_fail(err, errlen,
                       "unknown key '%.*s' (known: lambda, step, delay, standardize, block, power, "
-                      "format, label, features, n, p, group, rho, k, noise)",
+                      "format, label, features, n, p, group, rho, k, noise, coef)",
                       (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     const char *want = set_option(&o, k, val, vlen);

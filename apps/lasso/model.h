@@ -30,6 +30,9 @@ typedef struct lasso_options {
    * the run's. */
   uint32_t gen_n, gen_p, gen_group, gen_k;
   double gen_rho, gen_noise;
+  /* Where worker 0 writes the coefficients of its last clock ("" = not
+   * written): "intercept b" then "index value" per non-zero, 1-based. */
+  char coef[512];
 } lasso_options;
 
 /* lambda=0.1, step=1, delay=-1, standardize=0, block=256, power=100,
@@ -39,7 +42,8 @@ lasso_options lasso_options_defaults(void);
 /* Parses "key=value,..." (text borrowed; NULL or "" = defaults) over the
  * defaults. Keys: lambda, step, delay (auto or a count), standardize (0|1),
  * block, power, format (auto|libsvm|csv|table), label (first|last),
- * features, and n, p, group, rho, k, noise for the generated design.
+ * features, coef (a file name), and n, p, group, rho, k, noise for the
+ * generated design.
  * Unknown or repeated keys, bad values: ST_EPARSE and a message in err. */
 int lasso_options_parse(const char *text, lasso_options *out, char *err, size_t errlen);
 
