@@ -31,7 +31,9 @@ typedef struct lasso_options {
   uint32_t gen_n, gen_p, gen_group, gen_k;
   double gen_rho, gen_noise;
   /* Where worker 0 writes the coefficients of its last clock ("" = not
-   * written): "intercept b" then "index value" per non-zero, 1-based. */
+   * written): "intercept b" then "index value" per non-zero, 1-based. Every
+   * run of a `stale sim` sweep would write the same file: give it to single
+   * runs. */
   char coef[512];
 } lasso_options;
 
