@@ -503,6 +503,7 @@ static void run_mem(const char *data, const char *options, uint32_t clients, uin
     ck_assert_int_eq(ps_get(&w[0], APP_METRICS_TABLE, clock, res->metrics[clock]), 0);
   const tbl_def *bt = tbl_find(&tables, LASSO_BETA_TABLE);
   ck_assert_uint_le(bt->width, 16); /* block values and the stamp */
+  ck_assert_int_eq(bt->sparse, 1);
   ck_assert_int_eq(ps_get(&w[0], LASSO_BETA_TABLE, 0, res->beta), 0);
   ck_assert_int_eq(mem_error(world), 0);
   for (uint32_t g = 0; g < p.nworkers; g++) lasso_app.worker_free(shared, ws[g]);

@@ -155,7 +155,7 @@ fail:
 
 static int lasso_tables(void *shared, tbl_set *set) {
   lasso_shared *s = shared;
-  tbl_def beta = {.id = LASSO_BETA_TABLE, .rows = s->nrows, .width = s->block + 1};
+  tbl_def beta = {.id = LASSO_BETA_TABLE, .rows = s->nrows, .width = s->block + 1, .sparse = 1};
   tbl_def even = {.id = LASSO_GRAD_EVEN, .rows = s->nrows, .width = s->block};
   tbl_def odd = {.id = LASSO_GRAD_ODD, .rows = s->nrows, .width = s->block};
   int rc = tbl_add(set, &beta);

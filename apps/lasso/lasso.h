@@ -10,7 +10,8 @@
 /* Table 1: the coefficients beta, block values per row (row r holds
  * beta[r*block .. r*block+block), the last row padded with zeros) and a
  * stamp: column block counts the writes of the row's owner, worker r mod
- * nworkers, the only one that writes it (one write per clock). */
+ * nworkers, the only one that writes it (one write per clock). Stored and
+ * sent sparse: most coefficients of a Lasso solution are zero. */
 #define LASSO_BETA_TABLE 1u
 /* Tables 2 and 3: the gradient of the least-squares term, block values per
  * row: per worker, its part of the gradient at the coefficients it used at
