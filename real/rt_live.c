@@ -24,11 +24,14 @@ void net_on_tick(uv_timer_t *t) {
       for (uint32_t i = 0; i < n->o.size && missing == RT_NO_PEER; i++)
         if (i != n->o.rank && !n->peers[i].conn)
           missing = i;
-      char msg[300];
-      if (missing != RT_NO_PEER && n->peers[missing].have_addr)
+      char msg[400];
+      const rt_peer *mp = missing != RT_NO_PEER ? &n->peers[missing] : NULL;
+      if (mp && mp->have_addr && mp->tries)
+        snprintf(msg, sizeof msg, "rank %u (%s:%u) not reached within %.0f s: %u attempts, the last: %s",
+                 missing, mp->addr.host, mp->addr.port, n->o.connect_timeout, mp->tries, mp->why);
+      else if (mp && mp->have_addr)
         snprintf(msg, sizeof msg, "rank %u (%s:%u) not reached within %.0f s", missing,
-                 n->peers[missing].addr.host, n->peers[missing].addr.port,
-                 n->o.connect_timeout);
+                 mp->addr.host, mp->addr.port, n->o.connect_timeout);
       else
         snprintf(msg, sizeof msg, "rank %u did not join within %.0f s", missing,
                  n->o.connect_timeout);

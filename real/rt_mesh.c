@@ -55,6 +55,24 @@ void net_direct_off(rt_conn *c) {
   pthread_mutex_unlock(&n->qlock);
 }
 
+/* A dial of peer failed: retry later, backing off, and say so once; the
+ * connect timeout's message gives the count and the last reason. */
+void net_dial_failed(rt_net *n, uint32_t peer, const char *why) {
+  rt_peer *p = &n->peers[peer];
+  p->connecting = 0;
+  p->tries++;
+  p->backoff = p->backoff > 0 ? 2 * p->backoff : RETRY_SECONDS;
+  if (p->backoff > RETRY_MAX)
+    p->backoff = RETRY_MAX;
+  p->next_try = now_s() + p->backoff;
+  if (strcmp(why, "closed") != 0 || !p->why[0])
+    snprintf(p->why, sizeof p->why, "%s", why);
+  if (p->tries == 1 && strcmp(why, "closed") != 0)
+    net_log(n, "cannot reach rank %u at %s:%u yet: %s (retrying until the connect timeout; "
+               "further failures are counted, not logged)",
+            peer, p->addr.host, p->addr.port, why);
+}
+
 void net_conn_close(rt_conn *c) {
   if (c->state == C_CLOSING)
     return;
@@ -64,10 +82,8 @@ void net_conn_close(rt_conn *c) {
     n->npending--;
   if (c->peer != RT_NO_PEER && n->peers[c->peer].conn == c)
     n->peers[c->peer].conn = NULL;
-  if (c->peer != RT_NO_PEER && c->outbound && c->state != C_READY) {
-    n->peers[c->peer].connecting = 0;
-    n->peers[c->peer].next_try = now_s() + RETRY_SECONDS;
-  }
+  if (c->peer != RT_NO_PEER && c->outbound && c->state != C_READY && n->peers[c->peer].connecting)
+    net_dial_failed(n, c->peer, "closed");
   c->state = C_CLOSING;
   uv_close((uv_handle_t *)&c->tcp, net_conn_close_cb);
 }
@@ -276,10 +292,14 @@ static void net_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (nread < 0) {
     uint32_t peer = c->peer;
     int was_ready = c->state == C_READY;
-    if (!was_ready)
-      net_log(n, "connection %s %s closed during the handshake: %s",
-               c->outbound ? "to" : "from", c->addr,
-               nread == UV_EOF ? "end of stream" : uv_strerror((int)nread));
+    const char *what = nread == UV_EOF ? "end of stream" : uv_strerror((int)nread);
+    if (!was_ready && c->outbound && peer != RT_NO_PEER) {
+      char why[120];
+      snprintf(why, sizeof why, "closed during the handshake: %s", what);
+      net_dial_failed(n, peer, why); /* logged once, then counted */
+    } else if (!was_ready) {
+      net_log(n, "connection from %s closed during the handshake: %s", c->addr, what);
+    }
     net_conn_close(c);
     if (was_ready && !n->peers[peer].bye_recv && !n->closing)
       net_peer_lost(n, peer, nread == UV_EOF ? "connection closed" : uv_strerror((int)nread));
@@ -352,12 +372,11 @@ static void net_on_connect(uv_connect_t *req, int status) {
     return;
   if (status < 0) {
     /* Not listening yet is normal while processes start: retry. */
-    p->connecting = 0;
-    p->next_try = now_s() + RETRY_SECONDS;
     uint32_t peer = c->peer;
     c->peer = RT_NO_PEER;
     net_conn_close(c);
-    (void)peer;
+    net_dial_failed(n, peer, uv_strerror(status));
+    (void)p;
     return;
   }
   rt_out *o = malloc(sizeof *o + RT_HS_HELLO_LEN);
@@ -384,7 +403,7 @@ void net_start_connect(rt_net *n, uint32_t peer) {
   int r = net_resolve(n->loop, &p->addr, &ss);
   if (r != 0) {
     char msg[300];
-    snprintf(msg, sizeof msg, "cannot net_resolve rank %u's address %s:%u: %s", peer, p->addr.host,
+    snprintf(msg, sizeof msg, "cannot resolve rank %u's address %s:%u: %s", peer, p->addr.host,
              p->addr.port, uv_strerror(r));
     rt_net_fail(n, peer, msg);
     return;
@@ -398,11 +417,11 @@ void net_start_connect(rt_net *n, uint32_t peer) {
   c->creq.data = c;
   snprintf(c->addr, sizeof c->addr, "%s:%u", p->addr.host, p->addr.port);
   p->connecting = 1;
-  if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&ss, net_on_connect) != 0) {
-    p->connecting = 0;
-    p->next_try = now_s() + RETRY_SECONDS;
+  r = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&ss, net_on_connect);
+  if (r != 0) {
     c->peer = RT_NO_PEER;
     net_conn_close(c);
+    net_dial_failed(n, peer, uv_strerror(r));
   }
 }
 

@@ -45,7 +45,7 @@ rt_net *rt_net_create(uv_loop_t *loop, const rt_net_opts *opts, const rt_net_han
   if (n->o.max_queued == 0)
     n->o.max_queued = 64u << 20;
   if (n->o.connect_timeout <= 0)
-    n->o.connect_timeout = 30;
+    n->o.connect_timeout = 8;
   n->peers = calloc(opts->size, sizeof *n->peers);
   n->secret = malloc(opts->secret_len);
   if (opts->peers)
@@ -120,7 +120,7 @@ int rt_net_start(rt_net *n, char *err, size_t errlen) {
   struct sockaddr_storage ss;
   int r = net_resolve(n->loop, &n->o.listen, &ss);
   if (r != 0) {
-    snprintf(err, errlen, "cannot net_resolve listen address %s:%u: %s", n->o.listen.host,
+    snprintf(err, errlen, "cannot resolve listen address %s:%u: %s", n->o.listen.host,
              n->o.listen.port, uv_strerror(r));
     return ST_EINVAL;
   }

@@ -28,7 +28,8 @@
 #define HANDSHAKE_SECONDS 10.0
 #define MAX_PENDING 64      /* unauthenticated connections at once */
 #define TICK_MS 100
-#define RETRY_SECONDS 0.2
+#define RETRY_SECONDS 0.2 /* first retry of a peer not reached; doubles up to RETRY_MAX */
+#define RETRY_MAX 1.0
 #define PING_SECONDS 1.0
 #define READ_CHUNK (64u << 10)
 #define WRITE_BATCH 256 /* frames per uv_write */
@@ -81,6 +82,9 @@ typedef struct rt_peer {
   rt_conn *conn; /* authenticated connection, or NULL */
   int connecting;
   double next_try;
+  double backoff; /* seconds until the next try after a failed one */
+  uint32_t tries; /* dials that failed */
+  char why[120];  /* the last one's reason */
   double last_recv, last_send;
   int bye_recv, was_ready;
   /* under qlock */
@@ -157,6 +161,7 @@ void net_flush_peer(rt_net *n, uint32_t i);
 /* rt_mesh.c: connections. */
 void net_close_handles(rt_net *n);
 void net_conn_close(rt_conn *c);
+void net_dial_failed(rt_net *n, uint32_t peer, const char *why);
 void net_direct_off(rt_conn *c);
 void net_direct_update(rt_conn *c);
 void net_on_connection(uv_stream_t *server, int status);

@@ -183,7 +183,7 @@ static int is_loopback(const char *host) {
 int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
   memset(o, 0, sizeof *o);
   runopt_defaults(&o->run);
-  o->connect_timeout = 30;
+  o->connect_timeout = 8;
   o->peer_timeout = 8;
   const char *rank_s = NULL, *size_s = NULL, *coord = NULL, *hostfile = NULL, *listen = NULL;
   const char *secret_file = NULL, *port_s = NULL, *v;
@@ -422,7 +422,7 @@ void rt_opt_usage(FILE *f) {
           "                          (or STALE_SECRET)\n"
           "  --max-frame-mib N       largest frame accepted (default 64)\n"
           "  --max-queue-mib N       bytes queued per peer before workers wait (default 64)\n"
-          "  --connect-timeout S     seconds to reach every peer (default 30)\n"
+          "  --connect-timeout S     seconds to reach every peer (default 8)\n"
           "  --peer-timeout S        silence that counts as a lost peer (default 8; 0 off)\n"
           "  --checkpoint-dir DIR    where checkpoints go (shared by all ranks to resume)\n"
           "  --checkpoint-every N    checkpoint every table after every N clocks (all\n"

@@ -300,7 +300,7 @@ void net_deliver_self(rt_net *n) {
     if (!o)
       return;
     /* Count the bytes as queued until the handler returns: the handler may
-     * itself net_enqueue, and the bound must see both. */
+     * itself enqueue, and the bound must see both. */
     if (!n->failed && n->h.on_frame)
       n->h.on_frame(n->h.ud, n->o.rank, o->data, o->len);
     pthread_mutex_lock(&n->qlock);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,6 +283,69 @@ START_TEST(secret_files_are_private_and_not_replaced) {
 }
 END_TEST
 
+/* A service that accepts and at once closes every connection on port,
+ * for seconds (a taken coordinator port: slurmctld's own, say). */
+static pid_t squatter(uint16_t port, int seconds) {
+  pid_t p = fork();
+  if (p == 0) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0) _exit(1);
+    alarm((unsigned)seconds);
+    for (;;) {
+      int c = accept(fd, NULL, NULL);
+      if (c >= 0) close(c);
+    }
+  }
+  return p;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Rank 0 cannot bind (the port is taken): it says so and exits; every other
+ * rank exits non-zero within 10 s with a line or two, not one per retry. */
+START_TEST(a_taken_coordinator_port_stops_everyone_quietly) {
+  int fd;
+  uint16_t port = test_reserve_port(&fd);
+  close(fd);
+  pid_t sq = squatter(port, 30);
+  nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+  char coord[40];
+  snprintf(coord, sizeof coord, "127.0.0.1:%u", port);
+  char *args[] = {STALE_PROG, "run", "--app", "mf", "--coordinator", coord, NULL};
+  char *const env[] = {"PMI_RANK=%d", "PMI_SIZE=4", "STALE_SECRET=s", NULL};
+  double t0 = now_s();
+  pid_t p[4];
+  for (int r = 0; r < 4; r++) p[r] = start(r, env, args, NULL);
+  for (int r = 0; r < 4; r++) ck_assert_msg(!wait_ok(p[r]), "rank %d succeeded", r);
+  double took = now_s() - t0;
+  kill(sq, SIGKILL);
+  waitpid(sq, NULL, 0);
+  ck_assert_msg(took < 10.0, "the ranks took %.1f s to stop", took);
+  for (int r = 0; r < 4; r++) {
+    char errf[64], text[8192] = "";
+    snprintf(errf, sizeof errf, "launch_rank%d.err", r);
+    FILE *f = fopen(errf, "r");
+    ck_assert_ptr_nonnull(f);
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    int lines = 0;
+    for (const char *c = text; *c; c++) lines += *c == '\n';
+    ck_assert_msg(lines >= 1 && lines <= 3, "rank %d wrote %d lines: %.1500s", r, lines, text);
+    if (r == 0)
+      ck_assert_msg(strstr(text, "cannot listen on"), "rank 0: %s", text);
+    else
+      ck_assert_msg(strstr(text, "rank 0 (") && strstr(text, "not reached within"), "rank %d: %s", r, text);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("real_launchers");
   TCase *tc = tcase_create("options");
@@ -293,6 +358,7 @@ int main(void) {
   tcase_add_test(tc, torchrun_variables_form_a_cluster);
   tcase_add_test(tc, slurm_variables_form_a_cluster);
   tcase_add_test(tc, a_rendezvous_file_forms_a_cluster);
+  tcase_add_test(tc, a_taken_coordinator_port_stops_everyone_quietly);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
