@@ -55,8 +55,9 @@ void net_direct_off(rt_conn *c) {
   pthread_mutex_unlock(&n->qlock);
 }
 
-/* A dial of peer failed: retry later, backing off, and say so once; the
- * connect timeout's message gives the count and the last reason. */
+/* A dial of peer failed: retry later, backing off. Nothing is logged (a
+ * peer not listening yet is how every start begins); the connect timeout's
+ * one line gives the count and the last reason. */
 void net_dial_failed(rt_net *n, uint32_t peer, const char *why) {
   rt_peer *p = &n->peers[peer];
   p->connecting = 0;
@@ -67,10 +68,6 @@ void net_dial_failed(rt_net *n, uint32_t peer, const char *why) {
   p->next_try = now_s() + p->backoff;
   if (strcmp(why, "closed") != 0 || !p->why[0])
     snprintf(p->why, sizeof p->why, "%s", why);
-  if (p->tries == 1 && strcmp(why, "closed") != 0)
-    net_log(n, "cannot reach rank %u at %s:%u yet: %s (retrying until the connect timeout; "
-               "further failures are counted, not logged)",
-            peer, p->addr.host, p->addr.port, why);
 }
 
 void net_conn_close(rt_conn *c) {
@@ -296,7 +293,7 @@ static void net_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     if (!was_ready && c->outbound && peer != RT_NO_PEER) {
       char why[120];
       snprintf(why, sizeof why, "closed during the handshake: %s", what);
-      net_dial_failed(n, peer, why); /* logged once, then counted */
+      net_dial_failed(n, peer, why); /* counted, not logged */
     } else if (!was_ready) {
       net_log(n, "connection from %s closed during the handshake: %s", c->addr, what);
     }

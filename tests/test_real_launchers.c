@@ -283,6 +283,33 @@ START_TEST(secret_files_are_private_and_not_replaced) {
 }
 END_TEST
 
+/* Ranks that start before rank 0 listens retry in silence: a healthy run
+ * whose coordinator came up last writes nothing to stderr. */
+START_TEST(ranks_started_before_rank_0_retry_quietly) {
+  int fd;
+  uint16_t port = test_reserve_port(&fd);
+  close(fd);
+  char coord[40];
+  snprintf(coord, sizeof coord, "127.0.0.1:%u", port);
+  char *args[] = {STALE_PROG, "run", "--app", "mf", "--clocks", "2", "--coordinator", coord, NULL};
+  char *const env[] = {"PMI_RANK=%d", "PMI_SIZE=3", "STALE_SECRET=s", NULL};
+  pid_t p[3];
+  for (int r = 2; r >= 1; r--) p[r] = start(r, env, args, NULL);
+  nanosleep(&(struct timespec){0, 700 * 1000 * 1000}, NULL); /* a few refused dials each */
+  p[0] = start(0, env, args, NULL);
+  for (int r = 0; r < 3; r++) ck_assert_msg(wait_ok(p[r]), "rank %d failed", r);
+  for (int r = 0; r < 3; r++) {
+    char errf[64], text[2000] = "";
+    snprintf(errf, sizeof errf, "launch_rank%d.err", r);
+    FILE *f = fopen(errf, "r");
+    ck_assert_ptr_nonnull(f);
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_msg(text[0] == '\0', "rank %d said: %s", r, text);
+  }
+}
+END_TEST
+
 /* A service that accepts and at once closes every connection on port,
  * for seconds (a taken coordinator port: slurmctld's own, say). */
 static pid_t squatter(uint16_t port, int seconds) {
@@ -359,6 +386,7 @@ int main(void) {
   tcase_add_test(tc, slurm_variables_form_a_cluster);
   tcase_add_test(tc, a_rendezvous_file_forms_a_cluster);
   tcase_add_test(tc, a_taken_coordinator_port_stops_everyone_quietly);
+  tcase_add_test(tc, ranks_started_before_rank_0_retry_quietly);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
