@@ -1,4 +1,5 @@
 /* net.c: MLP arithmetic on cblas_sgemm, and the app's options. */
+#include "../appopt.h"
 #include "net.h"
 
 #include <cblas.h>
@@ -25,31 +26,7 @@ dnn_options dnn_options_defaults(void) {
   return o;
 }
 
-static int opt_fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    int k = snprintf(err, errlen, "dnn options: ");
-    if (k >= 0 && (size_t)k < errlen) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return ST_EPARSE;
-}
-
-static int parse_number(const char *s, size_t len, double *out) {
-  char buf[64];
-  if (len == 0 || len >= sizeof buf) return -1;
-  memcpy(buf, s, len);
-  buf[len] = '\0';
-  char *end;
-  errno = 0;
-  double v = strtod(buf, &end);
-  if (errno || *end || !isfinite(v) || buf[0] == ' ' || buf[0] == '\t') return -1;
-  *out = v;
-  return 0;
-}
+#define opt_fail(err, errlen, ...) appopt_fail(err, errlen, "dnn", __VA_ARGS__)
 
 /* "784-256-128-10": 2..DNN_MAX_LAYERS+1 sizes in 1..65536. */
 static int parse_layers(const char *s, size_t len, dnn_options *o) {
@@ -59,7 +36,7 @@ static int parse_layers(const char *s, size_t len, dnn_options *o) {
     size_t j = i;
     while (j < len && s[j] != '-') j++;
     double v;
-    if (n == DNN_MAX_LAYERS + 1 || parse_number(s + i, j - i, &v) || v != floor(v) || v < 1 ||
+    if (n == DNN_MAX_LAYERS + 1 || appopt_number(s + i, j - i, &v) || v != floor(v) || v < 1 ||
         v > 65536 || s[i] < '0' || s[i] > '9')
       return -1;
     o->size[n++] = (uint32_t)v;
@@ -99,7 +76,7 @@ int dnn_options_parse(const char *text, dnn_options *out, char *err, size_t errl
     if (k == 0) {
       if (parse_layers(val, vlen, &o))
         want = "2 to 9 sizes in 1..65536 joined by '-', e.g. 784-256-128-10";
-    } else if (parse_number(val, vlen, &v)) {
+    } else if (appopt_number(val, vlen, &v)) {
       want = "a number";
     } else if (k == 1 && !(v > 0 && v <= 100)) {
       want = "a number in (0, 100]";

@@ -1,4 +1,5 @@
 /* model.c: Lasso arithmetic and options. */
+#include "../appopt.h"
 #include "model.h"
 
 #include <errno.h>
@@ -28,31 +29,7 @@ lasso_options lasso_options_defaults(void) {
   return o;
 }
 
-static int opt_fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    int k = snprintf(err, errlen, "lasso options: ");
-    if (k >= 0 && (size_t)k < errlen) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return ST_EPARSE;
-}
-
-static int parse_number(const char *s, size_t len, double *out) {
-  char buf[64];
-  if (len == 0 || len >= sizeof buf) return -1;
-  memcpy(buf, s, len);
-  buf[len] = '\0';
-  char *end;
-  errno = 0;
-  double v = strtod(buf, &end);
-  if (errno || *end || !isfinite(v) || buf[0] == ' ') return -1;
-  *out = v;
-  return 0;
-}
+#define opt_fail(err, errlen, ...) appopt_fail(err, errlen, "lasso", __VA_ARGS__)
 
 static int is_word(const char *s, size_t len, const char *w) {
   return strlen(w) == len && memcmp(s, w, len) == 0;
@@ -94,7 +71,7 @@ static const char *set_option(lasso_options *o, int k, const char *val, size_t v
     return NULL;
   }
   double v;
-  if (parse_number(val, vlen, &v)) return k == K_DELAY ? "auto or an integer in 0..1000000" : "a number";
+  if (appopt_number(val, vlen, &v)) return k == K_DELAY ? "auto or an integer in 0..1000000" : "a number";
   int integer = v == floor(v);
   switch (k) {
   case K_LAMBDA: if (!(v >= 0)) return "a number >= 0"; o->lambda = v; break;

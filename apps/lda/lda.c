@@ -29,6 +29,7 @@
  * of clock c + 1 (at s = 0 exactly the counts after every worker's clock c),
  * those of the last row from reads at the end of the last clock (which at
  * s = 0 hold the other workers' counts of one clock earlier). */
+#include "../appopt.h"
 #include "lda.h"
 
 #include <errno.h>
@@ -87,31 +88,7 @@ lda_options lda_options_defaults(void) {
   return o;
 }
 
-static int opt_fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    int k = snprintf(err, errlen, "lda options: ");
-    if (k >= 0 && (size_t)k < errlen) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return ST_EPARSE;
-}
-
-static int parse_number(const char *s, size_t len, double *out) {
-  char buf[64];
-  if (len == 0 || len >= sizeof buf) return -1;
-  memcpy(buf, s, len);
-  buf[len] = '\0';
-  char *end;
-  errno = 0;
-  double v = strtod(buf, &end);
-  if (errno || *end || !isfinite(v) || buf[0] == ' ') return -1;
-  *out = v;
-  return 0;
-}
+#define opt_fail(err, errlen, ...) appopt_fail(err, errlen, "lda", __VA_ARGS__)
 
 int lda_options_parse(const char *text, lda_options *out, char *err, size_t errlen) {
   lda_options o = lda_options_defaults();
@@ -155,7 +132,7 @@ int lda_options_parse(const char *text, lda_options *out, char *err, size_t errl
       double v;
       const char *want = NULL;
       int integer = k != 1 && k != 2;
-      if (parse_number(val, vlen, &v))
+      if (appopt_number(val, vlen, &v))
         want = "a number";
       else if (integer && (v != floor(v) || v < 0 || v > 4294967295.0))
         want = "a non-negative integer";

@@ -1,4 +1,5 @@
 /* model.c: MF arithmetic and options. */
+#include "../appopt.h"
 #include "model.h"
 
 #include <errno.h>
@@ -16,31 +17,7 @@ mf_options mf_options_defaults(void) {
   return o;
 }
 
-static int opt_fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    int k = snprintf(err, errlen, "mf options: ");
-    if (k >= 0 && (size_t)k < errlen) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return ST_EPARSE;
-}
-
-static int parse_number(const char *s, size_t len, double *out) {
-  char buf[64];
-  if (len == 0 || len >= sizeof buf) return -1;
-  memcpy(buf, s, len);
-  buf[len] = '\0';
-  char *end;
-  errno = 0;
-  double v = strtod(buf, &end);
-  if (errno || *end || !isfinite(v) || buf[0] == ' ') return -1;
-  *out = v;
-  return 0;
-}
+#define opt_fail(err, errlen, ...) appopt_fail(err, errlen, "mf", __VA_ARGS__)
 
 int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen) {
   mf_options o = mf_options_defaults();
@@ -66,7 +43,7 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     double v;
     const char *want = NULL;
-    if (parse_number(val, vlen, &v))
+    if (appopt_number(val, vlen, &v))
       want = "a number";
     else if (k == 0 && (v != floor(v) || v < 1 || v > 1024))
       want = "an integer in 1..1024";
