@@ -100,6 +100,10 @@ START_TEST(test_uci_errors) {
       {"2\nx\n4\n", NULL, "header line W (words): 'x' is not an integer", 2, 0},
       {"2\n3\n", NULL, "the header ends before its NNZ", 2, 0},
       {"0\n3\n1\n1 1 1\n", NULL, "is not in 1..", 1, 0},
+      /* Header counts bounded before anything is sized by them. */
+      {"3000000000\n3\n1\n1 1 1\n", NULL, "'3000000000' is not in 1..16777215", 1, 0},
+      {"2\n3\n99999999\n1 1 1\n", NULL, "'99999999' is not in 1..6", 3, 0},
+      {"16777215\n3\n16777215\n1 1 1\n", NULL, "the header's NNZ is 16777215, the file has 1", 4, 0},
       {"2\n3\n2\n1 1 2\n1 2\n", NULL, "found 2 fields", 5, 0},
       {"2\n3\n2\n1 1 2\n1 2 z\n", NULL, "count is not an integer", 5, 0},
       {"2\n3\n2\n1 1 2\n1 2 3 4\n", NULL, "found more", 5, 0},

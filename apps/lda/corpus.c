@@ -143,8 +143,11 @@ static int uci_triples(FILE *fp, where *W, uint64_t D, uint64_t V, uint64_t nnz,
   size_t cap = 0, n = 0;
   ssize_t len;
   int rc = 0;
-  uci_triple *t = malloc((nnz + 1) * sizeof *t);
-  if (!t) return fail(W, ST_ENOMEM, "out of memory for %llu triples", (unsigned long long)nnz);
+  /* Grown as triples are read, not sized by the header: a 200-byte file
+   * must not make the loader allocate for the NNZ it claims. */
+  size_t tcap = nnz < 1024 ? (size_t)nnz + 1 : 1024;
+  uci_triple *t = malloc(tcap * sizeof *t);
+  if (!t) return fail(W, ST_ENOMEM, "out of memory for %zu triples", tcap);
   *ntok = 0;
   while (!rc && (len = getline(&buf, &cap, fp)) >= 0) {
     W->line++;
@@ -185,6 +188,16 @@ static int uci_triples(FILE *fp, where *W, uint64_t D, uint64_t V, uint64_t nnz,
       rc = fail(W, ST_ETOOBIG, "more than %u tokens: counts travel as floats, exact only below 2^24",
                 LDA_MAX_TOKENS);
       break;
+    }
+    if (n == tcap) {
+      size_t nc = 2 * tcap > nnz ? (size_t)nnz + 1 : 2 * tcap;
+      uci_triple *g = realloc(t, nc * sizeof *g);
+      if (!g) {
+        rc = fail(W, ST_ENOMEM, "out of memory for %zu triples", nc);
+        break;
+      }
+      t = g;
+      tcap = nc;
     }
     t[n++] = (uci_triple){(uint32_t)(f[0] - 1), (uint32_t)(f[1] - 1), (uint32_t)f[2], W->line};
   }
@@ -305,9 +318,13 @@ int lda_load_uci(const char *docword_path, const char *vocab_path, lda_corpus *o
   size_t cap = 0;
   uint64_t D, V, nnz, ntok = 0;
   uci_triple *t = NULL;
-  int rc = uci_header(fp, &W, &buf, &cap, "D (documents)", UINT32_MAX - 1, &D);
-  if (!rc) rc = uci_header(fp, &W, &buf, &cap, "W (words)", UINT32_MAX - 1, &V);
-  if (!rc) rc = uci_header(fp, &W, &buf, &cap, "NNZ (triples)", D * V, &nnz);
+  /* Every bound is what a corpus of at most LDA_MAX_TOKENS tokens can
+   * have, so the arrays sized by the header stay bounded too. */
+  int rc = uci_header(fp, &W, &buf, &cap, "D (documents)", LDA_MAX_TOKENS, &D);
+  if (!rc) rc = uci_header(fp, &W, &buf, &cap, "W (words)", LDA_MAX_TOKENS, &V);
+  if (!rc)
+    rc = uci_header(fp, &W, &buf, &cap, "NNZ (triples)",
+                    D * V < LDA_MAX_TOKENS ? D * V : LDA_MAX_TOKENS, &nnz);
   free(buf);
   if (!rc) rc = uci_triples(fp, &W, D, V, nnz, &t, &ntok);
   if (!rc && ferror(fp)) rc = fail(&W, ST_EINVAL, "read error");
