@@ -11,6 +11,7 @@ packages=(
     dataset-fashion-mnist
     gnuplot-nox gcovr iproute2 time
     manpages manpages-dev groff-base
+    clang
 )
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
