@@ -2,6 +2,7 @@
 #include "plat.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +48,12 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
   return code;
 }
 
+uint32_t plat_racks(const plat_spec *s) {
+  if (s->rack_size == 0) return 0;
+  /* 64-bit: nodes + rack_size - 1 wraps in 32 bits for a huge rack size. */
+  return (uint32_t)(((uint64_t)s->nodes + s->rack_size - 1) / s->rack_size);
+}
+
 static int positive(double v) { return isfinite(v) && v > 0; }
 
 int plat_check(const plat_spec *s, char *err, size_t errlen) {
@@ -57,8 +64,21 @@ int plat_check(const plat_spec *s, char *err, size_t errlen) {
     return fail(err, errlen, ST_EINVAL, "topology: unknown");
   if (s->ports && s->topology != PLAT_FLAT)
     return fail(err, errlen, ST_EINVAL, "switch ports need the flat topology");
-  if (s->topology == PLAT_RACKS && s->rack_size < 1)
-    return fail(err, errlen, ST_EINVAL, "rack size: must be at least 1");
+  if (s->topology == PLAT_RACKS) {
+    if (s->rack_size < 1 || s->rack_size > PLAT_MAX_NODES)
+      return fail(err, errlen, ST_EINVAL, "rack size: %u is not in 1..%u", (unsigned)s->rack_size,
+                  PLAT_MAX_NODES);
+    /* Checked before anything is allocated: the platform spells out a
+     * route for every ordered pair of racks. */
+    uint64_t racks = plat_racks(s);
+    if (racks > PLAT_MAX_RACKS)
+      return fail(err, errlen, ST_EINVAL,
+                  "racks: %u nodes in racks of %u make %llu racks, more than %u (the racks "
+                  "platform has a route per pair of racks, so its size grows with the square "
+                  "of their number): use larger racks or the flat topology",
+                  (unsigned)s->nodes, (unsigned)s->rack_size, (unsigned long long)racks,
+                  PLAT_MAX_RACKS);
+  }
   if (!positive(s->bandwidth) || !positive(s->backbone_bandwidth) ||
       !positive(s->uplink_bandwidth) || !positive(s->top_bandwidth))
     return fail(err, errlen, ST_EINVAL, "bandwidths must be positive");
@@ -187,13 +207,14 @@ int plat_build_xml(const plat_spec *s, char **xml, char *err, size_t errlen) {
     put(&t, "    <backbone id=\"backbone\" bandwidth=\"%.17gBps\" latency=\"%.17gs\"/>\n  </zone>\n",
         s->backbone_bandwidth, s->backbone_latency);
   } else {
-    uint32_t racks = (s->nodes + s->rack_size - 1) / s->rack_size;
+    uint32_t racks = plat_racks(s);
     put(&t, "  <zone id=\"world\" routing=\"Full\">\n");
     for (uint32_t r = 0; r < racks; r++) {
       put(&t, "   <zone id=\"rack%u\" routing=\"Cluster\">\n    <router id=\"rack%u_router\"/>\n", r,
           r);
-      uint32_t end = (r + 1) * s->rack_size < s->nodes ? (r + 1) * s->rack_size : s->nodes;
-      for (uint32_t i = r * s->rack_size; i < end; i++) put_host(&t, i, speeds[i], s);
+      uint64_t first = (uint64_t)r * s->rack_size, end = first + s->rack_size;
+      if (end > s->nodes) end = s->nodes;
+      for (uint64_t i = first; i < end; i++) put_host(&t, (uint32_t)i, speeds[i], s);
       put(&t,
           "    <backbone id=\"rack%u_backbone\" bandwidth=\"%.17gBps\" latency=\"%.17gs\"/>\n"
           "   </zone>\n",
@@ -252,17 +273,35 @@ static int parse_unit(const char *flag, const char *s, const plat_unit *units, c
   if (!*s || !((*s >= '0' && *s <= '9') || *s == '.'))
     return fail(err, errlen, ST_EPARSE, "%s: bad value '%s' (expected a number and a unit, e.g. %s)",
                 flag, s, example);
+  /* Decimal only: strtod also reads hexadecimal ("0x10Gbps" would be 16
+   * Gbps), which is no spelling of SimGrid's. */
+  const char *num = s;
+  while ((*num >= '0' && *num <= '9') || *num == '.') num++;
+  if ((*num == 'e' || *num == 'E') && (num[1] == '+' || num[1] == '-' ||
+                                        (num[1] >= '0' && num[1] <= '9'))) {
+    num += num[1] == '+' || num[1] == '-' ? 2 : 1;
+    while (*num >= '0' && *num <= '9') num++;
+  }
   char *end;
   errno = 0;
   double v = strtod(s, &end);
+  if (end != num)
+    return fail(err, errlen, ST_EPARSE,
+                "%s: bad value '%s' (expected a decimal number and a unit, e.g. %s)", flag, s,
+                example);
   if (errno == ERANGE || !isfinite(v))
     return fail(err, errlen, ST_EPARSE, "%s: bad value '%s' (out of range)", flag, s);
-  if (end == s || !*end)
+  if (!*end)
     return fail(err, errlen, ST_EPARSE, "%s: bad value '%s' (missing unit, e.g. %s)", flag, s,
                 example);
   for (const plat_unit *u = units; u->name; u++)
     if (!strcmp(end, u->name)) {
-      *out = v * u->scale;
+      double scaled = v * u->scale;
+      if (!isfinite(scaled))
+        return fail(err, errlen, ST_EPARSE,
+                    "%s: bad value '%s' (overflows: more than %g in %s)", flag, s,
+                    DBL_MAX / u->scale, u->name);
+      *out = scaled;
       return 0;
     }
   return fail(err, errlen, ST_EPARSE, "%s: bad value '%s' (unknown unit '%s', e.g. %s)", flag, s,

@@ -52,6 +52,14 @@ typedef struct plat_spec {
  * racks of 32 with 10 Gbps uplinks and a 40 Gbps top link, no slow nodes. */
 void plat_defaults(plat_spec *s, uint32_t nodes);
 
+/* Most racks a racks platform may have: it names a route for every ordered
+ * pair of racks (SimGrid's Full routing), so its text and SimGrid's memory
+ * grow with the square of the rack count (512 racks: 261632 routes). */
+#define PLAT_MAX_RACKS 512u
+
+/* Racks of the racks topology: ceil(nodes / rack_size), 0 for rack size 0. */
+uint32_t plat_racks(const plat_spec *s);
+
 /* Checks ranges: 0 or ST_EINVAL with a message naming the field in err. */
 int plat_check(const plat_spec *s, char *err, size_t errlen);
 
