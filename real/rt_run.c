@@ -83,6 +83,8 @@ typedef struct rt_run {
    * reports its records and its shard's metrics rows there (core/rep.h),
    * rank 0 writes the CSV from what it collected. */
   int bye_said;
+  /* what run_setup got to, so run_free releases exactly that */
+  uint8_t cond_init, loop_init, be_init;
 } rt_run;
 
 /* The barrier that ends the run (checkpoint barriers come before it). */
@@ -622,6 +624,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     return 1;
   }
   pthread_cond_init(&r->barrier_cond, NULL);
+  r->cond_init = 1;
   if (r->o.resume) {
     rt_ckpt_meta m = rt_run_ckpt_meta(r);
     uint32_t k;
@@ -646,11 +649,16 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return 1;
   }
-  uv_loop_init(&r->loop);
+  if (uv_loop_init(&r->loop) != 0) {
+    snprintf(err, errlen, "cannot start the event loop");
+    return 1;
+  }
+  r->loop_init = 1;
   if (rt_be_init(&r->be, &r->loop, r->cfg.workers_per_client) != 0) {
     snprintf(err, errlen, "out of memory");
     return 1;
   }
+  r->be_init = 1;
   uv_async_init(&r->loop, &r->progress, on_progress);
   r->progress.data = r;
   r->progress_open = 1;
@@ -703,6 +711,34 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
   return 0;
 }
 
+/* Releases everything r holds, whatever run_setup got to. The loop must not
+ * be running and no worker thread may be inside the core. */
+static void run_free(rt_run *r) {
+  if (r->loop_init && !r->ended) {
+    if (r->net) {
+      end_loop(r);
+    } else { /* what end_loop closes, short of a transport */
+      r->ended = 1;
+      if (r->progress_open) uv_close((uv_handle_t *)&r->progress, NULL);
+      r->progress_open = 0;
+      if (r->be_init) rt_be_close(&r->be);
+    }
+  }
+  if (r->loop_init) uv_run(&r->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+  if (r->net) rt_net_destroy(r->net);
+  node_destroy(r->node);
+  if (r->be_init) rt_be_destroy(&r->be);
+  if (r->loop_init) uv_loop_close(&r->loop);
+  if (r->shared) r->app->free(r->shared);
+  free(r->finished);
+  free(r->rec);
+  free(r->workers);
+  rt_ckpt_rows_free(&r->restore_rows);
+  if (r->cond_init) pthread_cond_destroy(&r->barrier_cond);
+  rt_opt_free(&r->o);
+  free(r);
+}
+
 int rt_run_main(int argc, char **argv) {
   /* A peer that resets its connection must be an error the loop reports
    * (EPIPE, naming the peer), not a silent death: libuv writes without
@@ -729,34 +765,27 @@ int rt_run_main(int argc, char **argv) {
   if (status != 0) {
     fprintf(stderr, "stale run: rank %u: %s\n", r->o.rank, err);
     /* Handles may be open: close them before giving up. */
-    if (r->net) {
+    if (r->net)
       rt_be_fail(&r->be);
-      end_loop(r);
-      uv_run(&r->loop, UV_RUN_DEFAULT);
-    }
-    return status; /* the process ends; nothing else runs */
+    run_free(r); /* no worker started: everything can go */
+    return status;
   }
   uv_run(&r->loop, UV_RUN_DEFAULT);
   if (r->exit_code != 0) {
-    /* Workers may be blocked forever inside the core: leave them; the
-     * process exits with this status. */
-    return r->exit_code;
+    /* Started workers may be blocked forever inside the core: leave them
+     * (what they use stays reachable); the process exits with this status.
+     * Without any (a peer never joined), everything can go. */
+    int status = r->exit_code, started = 0;
+    for (uint32_t i = 0; i < r->cfg.workers_per_client; i++)
+      started |= r->workers[i].started;
+    if (!started)
+      run_free(r);
+    return status;
   }
   for (uint32_t i = 0; i < r->cfg.workers_per_client; i++)
     if (r->workers[i].started)
       pthread_join(r->workers[i].thr, NULL);
   status = r->o.rank == 0 ? write_csv(r) : 0;
-  rt_net_destroy(r->net);
-  node_destroy(r->node);
-  rt_be_destroy(&r->be);
-  uv_loop_close(&r->loop);
-  r->app->free(r->shared);
-  free(r->finished);
-  free(r->rec);
-  free(r->workers);
-  rt_ckpt_rows_free(&r->restore_rows);
-  pthread_cond_destroy(&r->barrier_cond);
-  rt_opt_free(&r->o);
-  free(r);
+  run_free(r);
   return status;
 }

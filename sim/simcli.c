@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
+#include <simgrid/link.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,48 @@ static int sim_parse(sim_cli *c, int argc, char **argv, char *err, size_t errlen
   return 0;
 }
 
+/* What the probe of a platform file found: its host count and the first
+ * value SimGrid would fail on during the run (what[0] == 0: none). */
+typedef struct sim_probe_report {
+  uint32_t hosts;
+  char kind[8], name[128], what[16], want[32];
+  double value;
+} sim_probe_report;
+
+static void sim_probe_bad(sim_probe_report *r, const char *kind, const char *name,
+                          const char *what, double value, const char *want) {
+  snprintf(r->kind, sizeof r->kind, "%s", kind);
+  snprintf(r->name, sizeof r->name, "%s", name);
+  snprintf(r->what, sizeof r->what, "%s", what);
+  snprintf(r->want, sizeof r->want, "%s", want);
+  r->value = value;
+}
+
+/* Checks every host's speed and every link's bandwidth and latency: SimGrid
+ * loads a speed="-5Gf" and only aborts once a run uses it, blaming routes. */
+static void sim_probe_values(sim_probe_report *r) {
+  sg_host_t *hosts = sg_host_list();
+  for (uint32_t i = 0; hosts && i < r->hosts; i++) {
+    double v = sg_host_get_speed(hosts[i]);
+    if (!(isfinite(v) && v > 0)) {
+      sim_probe_bad(r, "host", sg_host_get_name(hosts[i]), "speed", v, "must be positive");
+      break;
+    }
+  }
+  free(hosts);
+  size_t nl = sg_link_count();
+  sg_link_t *links = sg_link_list();
+  for (size_t i = 0; links && !r->what[0] && i < nl; i++) {
+    double bw = sg_link_get_bandwidth(links[i]), lat = sg_link_get_latency(links[i]);
+    if (!(isfinite(bw) && bw > 0))
+      sim_probe_bad(r, "link", sg_link_get_name(links[i]), "bandwidth", bw, "must be positive");
+    else if (!(isfinite(lat) && lat >= 0))
+      sim_probe_bad(r, "link", sg_link_get_name(links[i]), "latency", lat,
+                    "must be non-negative");
+  }
+  free(links);
+}
+
 /* Counts the hosts of a platform file in a child process (SimGrid can be
  * initialised once per process, and the parent never initialises it). */
 static int sim_probe_hosts(const char *file, uint32_t *count, char *err, size_t errlen) {
@@ -191,17 +235,27 @@ static int sim_probe_hosts(const char *file, uint32_t *count, char *err, size_t 
     int ac = 2;
     simgrid_init(&ac, av);
     simgrid_load_platform(file);
-    uint32_t n = (uint32_t)sg_host_count();
-    _exit(write(fds[1], &n, sizeof n) == (ssize_t)sizeof n ? 0 : 1);
+    sim_probe_report rep = {.hosts = (uint32_t)sg_host_count()};
+    sim_probe_values(&rep);
+    _exit(write(fds[1], &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 1);
   }
   close(fds[1]);
-  uint32_t n = 0;
-  ssize_t k = read(fds[0], &n, sizeof n);
+  sim_probe_report rep;
+  ssize_t k = read(fds[0], &rep, sizeof rep);
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (k != (ssize_t)sizeof n || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (k != (ssize_t)sizeof rep || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     snprintf(err, errlen, "%s: SimGrid could not load this platform (its message is above)", file);
+    return ST_EINVAL;
+  }
+  uint32_t n = rep.hosts;
+  if (rep.what[0]) {
+    rep.name[sizeof rep.name - 1] = '\0';
+    rep.what[sizeof rep.what - 1] = '\0';
+    rep.kind[sizeof rep.kind - 1] = rep.want[sizeof rep.want - 1] = '\0';
+    snprintf(err, errlen, "%s: %s '%s' has %s %g: %s", file, rep.kind, rep.name, rep.what,
+             rep.value, rep.want);
     return ST_EINVAL;
   }
   if (n == 0) {

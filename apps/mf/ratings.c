@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -285,7 +286,10 @@ static int load_stream(FILE *fp, loader *L, mf_ratings *out) {
     if (first && fmt == FMT_CSV && nf >= 3 && parse_int(f[0], &dummy)) continue;
     if ((rc = parse_record(L, f, nf, &users, &items, out))) break;
   }
-  if (!rc && ferror(fp)) rc = fail(L, ST_EINVAL, "read error: %s", strerror(errno));
+  if (!rc && ferror(fp)) {
+    L->line++; /* the line that could not be read */
+    rc = fail(L, ST_EIO, "read error: %s", strerror(errno));
+  }
   if (!rc && out->n == 0) {
     if (L->line == 0) L->line = 1;
     rc = fail(L, ST_EPARSE, "empty file: no ratings found");
@@ -302,6 +306,14 @@ int mf_ratings_load(const char *path, mf_ratings *out, char *err, size_t errlen)
   FILE *fp = fopen(path, "r");
   if (!fp) {
     if (err && errlen) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return ST_EINVAL;
+  }
+  /* A directory opens for reading on Linux and fails at the first read:
+   * say what it is instead of "line 0: read error". */
+  struct stat st;
+  if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(fp);
+    if (err && errlen) snprintf(err, errlen, "%s: is a directory, not a ratings file", path);
     return ST_EINVAL;
   }
   loader L = {.path = path, .line = 0, .err = err, .errlen = errlen};

@@ -36,9 +36,10 @@ int mf_ratings_push(mf_ratings *r, uint32_t user, uint32_t item, float rating);
  * The timestamp column is optional. Blank lines and lines starting with '#'
  * are skipped. Ids are integers remapped to dense indices in order of first
  * appearance. On error returns ST_EPARSE (malformed content), ST_EINVAL
- * (unreadable file) or ST_ENOMEM, and writes "path:line: problem" (or
- * "path: strerror" when the file cannot be read) into err[errlen]. path and
- * err are borrowed. */
+ * (a file that cannot be opened, or a directory), ST_EIO (a read that
+ * failed) or ST_ENOMEM, and writes "path:line: problem" (or "path: why"
+ * when the file cannot be opened or is a directory) into err[errlen]. path
+ * and err are borrowed. */
 int mf_ratings_load(const char *path, mf_ratings *out, char *err, size_t errlen);
 
 /* Marks the held-out ratings: is_test[k] = 1 for a test rating. For every

@@ -1,0 +1,8 @@
+# Hardening (issue 19): defects an adversarial review found, each with its
+# test. The platform builder and unit parsers:
+stale_add_test(test_hard_plat SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_plat.c LIBS stale_sim)
+# The stale program: platform files checked before the run, --data DIR,
+# failed `stale run`s under LeakSanitizer (when built with -DSTALE_SANITIZE=ON).
+stale_add_test(test_hard_cli SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_cli.c TIMEOUT 120)
+target_compile_definitions(test_hard_cli PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
+add_dependencies(test_hard_cli stale)
