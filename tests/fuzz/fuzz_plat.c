@@ -1,5 +1,5 @@
 /* fuzz_plat.c: the platform builder on any spec. The input's bytes fill a
- * plat_spec (node count capped at 4096 to keep each run short; every other
+ * plat_spec (node count capped at 300 to keep each run short; every other
  * field, doubles included, is raw). plat_check must refuse a spec or
  * plat_build_xml must give a platform with exactly `nodes` hosts named
  * node0.., and no value SimGrid would refuse (negative, nan, inf). */
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   take(&p, &left, &nodes, sizeof nodes);
   take(&p, &left, &topo, 1);
   take(&p, &left, &flags, 1);
-  s.nodes = nodes % 4097u;
+  s.nodes = nodes % 301u;
   s.topology = topo & 1 ? PLAT_RACKS : PLAT_FLAT;
   s.ports = flags & 1;
   /* Each field is taken only while input lasts, so short inputs keep the
