@@ -41,6 +41,14 @@ typedef struct cl_delta {
   float d[];
 } cl_delta;
 
+/* One worker's increments of one row in one clock, staged apart from its
+ * node-mates' (ordered mode with several workers; see cl_client.stage).
+ * Dense whatever the table's storage: staged rows live one clock. */
+typedef struct cl_staged {
+  uint32_t table, row, width;
+  float d[];
+} cl_staged;
+
 /* A sent update frame, kept until the shard acknowledges it. */
 typedef struct cl_sent {
   uint32_t seq;
@@ -84,7 +92,24 @@ struct cl_client {
   float *scratch; /* one row of the widest sparse table */
   cl_stats stats;
   tmr pace; /* paces sends between clocks */
+  /* Ordered mode with several workers: each worker's increments of each
+   * clock, staged apart from its node-mates' (key -> cl_staged*, owned)
+   * until the clock is flushed, then added into the oplog in worker order.
+   * So the sums do not depend on which thread incremented first, and a
+   * worker reads its own increments at once but a node-mate's only once
+   * their clock is flushed (as another client's): s = 0 gives the same bits
+   * on every backend for any number of workers. stage[w * CL_STAGE_CLOCKS +
+   * k % CL_STAGE_CLOCKS] holds worker w's clock k. NULL otherwise:
+   * increments go straight to the oplog and the cache, seen by every
+   * node-mate at once. */
+  hmap *stage;
 };
+
+/* Clocks a worker's increments are staged apart, from the client's clock
+ * on. A worker further ahead (only with a large staleness bound) adds into
+ * the last one, which is flushed with an earlier clock: sent early, as SSP
+ * allows, but no longer independent of timing. */
+#define CL_STAGE_CLOCKS 8u
 
 cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t client,
                      const st_backend *be) {
@@ -104,7 +129,10 @@ cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t clien
   for (uint32_t t = 0; t < tables->n; t++)
     if (tables->defs[t].sparse && tables->defs[t].width > wide) wide = tables->defs[t].width;
   c->scratch = st_malloc((size_t)wide * sizeof *c->scratch);
-  if (!c->shards || !c->wclock || !c->wait || !c->scratch) {
+  int staged = cfg->workers_per_client > 1 && cfg->ordered;
+  if (staged)
+    c->stage = st_calloc((size_t)cfg->workers_per_client * CL_STAGE_CLOCKS, sizeof *c->stage);
+  if (!c->shards || !c->wclock || !c->wait || !c->scratch || (staged && !c->stage)) {
     cl_destroy(c);
     return NULL;
   }
@@ -137,6 +165,11 @@ void cl_destroy(cl_client *c) {
     st_free(r);
   }
   for (size_t i = 0; i < c->oplog.cap; i++) cl_delta_free(c->oplog.slots[i].val);
+  for (size_t k = 0; c->stage && k < (size_t)c->cfg.workers_per_client * CL_STAGE_CLOCKS; k++) {
+    for (size_t i = 0; i < c->stage[k].cap; i++) st_free(c->stage[k].slots[i].val);
+    hmap_free(&c->stage[k]);
+  }
+  st_free(c->stage);
   hmap_free(&c->cache);
   hmap_free(&c->oplog);
   if (c->shards) {
@@ -366,6 +399,8 @@ static int cl_covered(const cl_client *c, const cl_row *r, st_clock_t need) {
   return 0;
 }
 
+static void cl_stage_read(cl_client *c, uint32_t worker, uint64_t key, float *out);
+
 int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *out) {
   int rc = cl_check(c, worker, table, row);
   if (rc) return rc;
@@ -377,6 +412,7 @@ int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *o
       tbl_srow_dense(&r->sp, out, r->width);
     else
       memcpy(out, r->vals, (size_t)r->width * sizeof(float));
+    if (c->stage) cl_stage_read(c, worker, tbl_key(table, row), out);
     /* Pull mode: a row older than this clock may have newer values; fetch
      * them in the background so bounded-stale reads do not stay as old as
      * the bound allows. Push mode gets them from the server. */
@@ -395,9 +431,10 @@ int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *o
   return ST_WAIT;
 }
 
-int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const float *delta) {
-  int rc = cl_check(c, worker, table, row);
-  if (rc) return rc;
+/* Adds delta to the oplog and to the cached row, visible to every worker of
+ * this client from now on. */
+static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float *delta) {
+  int rc;
   uint64_t key = tbl_key(table, row);
   hmap_slot *slot = hmap_slot_for(&c->oplog, key);
   if (!slot) return ST_ENOMEM;
@@ -448,6 +485,70 @@ int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const fl
   return 0;
 }
 
+/* Worker w's staged increments of clock k (see cl_client.stage). */
+static hmap *cl_stage_of(cl_client *c, uint32_t worker, st_clock_t k) {
+  if (k - c->clock >= CL_STAGE_CLOCKS) k = c->clock + CL_STAGE_CLOCKS - 1;
+  return &c->stage[(size_t)worker * CL_STAGE_CLOCKS + k % CL_STAGE_CLOCKS];
+}
+
+static int cl_stage_add(cl_client *c, uint32_t worker, uint32_t table, uint32_t row,
+                        const float *delta) {
+  hmap *m = cl_stage_of(c, worker, c->wclock[worker]);
+  uint64_t key = tbl_key(table, row);
+  hmap_slot *slot = hmap_slot_for(m, key);
+  if (!slot) return ST_ENOMEM;
+  cl_staged *e = slot->val;
+  if (e) {
+    for (uint32_t i = 0; i < e->width; i++) e->d[i] += delta[i];
+    return 0;
+  }
+  uint32_t width = tbl_find(&c->tables, table)->width;
+  if (!(e = st_malloc(sizeof *e + (size_t)width * sizeof(float)))) return ST_ENOMEM;
+  e->table = table;
+  e->row = row;
+  e->width = width;
+  memcpy(e->d, delta, (size_t)width * sizeof(float));
+  slot->key = key;
+  slot->val = e;
+  hmap_added(m);
+  return 0;
+}
+
+/* Adds worker's staged increments of the clocks not yet flushed into
+ * out[width] (a read's result): read-my-writes. */
+static void cl_stage_read(cl_client *c, uint32_t worker, uint64_t key, float *out) {
+  st_clock_t last = c->wclock[worker];
+  if (last - c->clock >= CL_STAGE_CLOCKS) last = c->clock + CL_STAGE_CLOCKS - 1;
+  for (st_clock_t k = c->clock; k <= last; k++) {
+    const cl_staged *e = hmap_get(cl_stage_of(c, worker, k), key);
+    for (uint32_t i = 0; e && i < e->width; i++) out[i] += e->d[i];
+  }
+}
+
+/* Moves every worker's staged increments of clock k into the oplog, worker
+ * 0 first: the one order in which node-mates' increments are summed. */
+static int cl_stage_merge(cl_client *c, st_clock_t k) {
+  for (uint32_t w = 0; w < c->cfg.workers_per_client; w++) {
+    hmap *m = cl_stage_of(c, w, k);
+    for (size_t i = 0; i < m->cap; i++) {
+      cl_staged *e = m->slots[i].val;
+      if (!e) continue;
+      int rc = cl_oplog_add(c, e->table, e->row, e->d);
+      if (rc) return rc; /* fatal for the run: nothing is retried */
+      st_free(e);
+      m->slots[i].val = NULL;
+    }
+    hmap_clear(m);
+  }
+  return 0;
+}
+
+int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const float *delta) {
+  int rc = cl_check(c, worker, table, row);
+  if (rc) return rc;
+  return c->stage ? cl_stage_add(c, worker, table, row, delta) : cl_oplog_add(c, table, row, delta);
+}
+
 int cl_clock(cl_client *c, uint32_t worker) {
   if (worker >= c->cfg.workers_per_client) return ST_EINVAL;
   c->wclock[worker]++;
@@ -455,6 +556,10 @@ int cl_clock(cl_client *c, uint32_t worker) {
   for (uint32_t w = 1; w < c->cfg.workers_per_client; w++)
     if (c->wclock[w] < mn) mn = c->wclock[w];
   if (mn <= c->clock) return 0;
+  if (c->stage) { /* mn is c->clock + 1: one worker's clock moved by one */
+    int rc = cl_stage_merge(c, c->clock);
+    if (rc) return rc;
+  }
   c->clock = mn;
   return cl_flush(c, mn);
 }

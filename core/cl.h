@@ -7,8 +7,12 @@
  * The SSP read rule: a worker at clock c with bound s is served from the
  * cache only if the cached row reflects every update of clocks < c - s;
  * otherwise the client asks the row's shard and the worker waits. A read
- * always includes this client's own increments. When the slowest worker of
- * the client clocks, the oplog is flushed with the new client clock. */
+ * always includes the worker's own increments, and this client's other
+ * workers' too, except in ordered mode with several workers per client:
+ * there a node-mate's increments of a clock are staged apart and added in
+ * worker order when the clock is flushed (so sums, and s = 0 runs, do not
+ * depend on thread timing), and seen from then on. When the slowest worker
+ * of the client clocks, the oplog is flushed with the new client clock. */
 #ifndef CL_H
 #define CL_H
 

@@ -6,3 +6,8 @@ stale_add_test(test_hard_plat SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_plat
 stale_add_test(test_hard_cli SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_cli.c TIMEOUT 120)
 target_compile_definitions(test_hard_cli PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
 add_dependencies(test_hard_cli stale)
+# s = 0 with two workers per node: real runs equal the simulator bit for bit.
+stale_add_test(test_hard_wpn SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_wpn.c TIMEOUT 240)
+target_compile_definitions(test_hard_wpn PRIVATE REAL_PROG="$<TARGET_FILE:test_real_prog>"
+                           STALE_PROG="$<TARGET_FILE:stale>")
+add_dependencies(test_hard_wpn test_real_prog stale)
