@@ -38,6 +38,14 @@ char *fuzz_cstr(const uint8_t *data, size_t size);
  * (memfd), so a loader opens it by name as it would any file. NULL if that
  * fails (the input is then skipped). */
 const char *fuzz_as_file(const uint8_t *data, size_t size);
+/* The same for a loader of several files: file k (0..FUZZ_FILES-1) has its
+ * own path. */
+#define FUZZ_FILES 4
+const char *fuzz_as_file_n(int k, const uint8_t *data, size_t size);
+/* Splits data at its first NUL byte: *first_len bytes before it, the rest
+ * after it (rest_len 0 and no NUL: all of data is the first part). */
+void fuzz_split(const uint8_t *data, size_t size, size_t *first_len, const uint8_t **rest,
+                size_t *rest_len);
 
 /* Checks what every loader promises on any input: it returns 0 or a
  * negative code; on error the message is non-empty, NUL-terminated within
