@@ -19,6 +19,7 @@
 #define CK_MAGIC 0x4B435453u /* "STCK" */
 #define CK_VERSION 1u
 #define CKW_MAGIC 0x57435453u /* "STCW": a worker's own state */
+#define CKR_MAGIC 0x52435453u /* "STCR": a node's per-clock records */
 
 typedef struct obuf {
   uint8_t *d;
@@ -197,6 +198,7 @@ int rt_ckpt_mark_complete(const char *dir, uint32_t k, const rt_ckpt_meta *m, ch
 /* A file a checkpoint of ours holds (the finished name or its .tmp). */
 static int ckpt_file_name(const char *name) {
   return !strncmp(name, "shard-", 6) || !strncmp(name, "worker-", 7) ||
+         !strncmp(name, "records-", 8) ||
          !strncmp(name, "COMPLETE", 8);
 }
 
@@ -311,24 +313,27 @@ static int read_whole(const char *path, uint8_t **out, size_t *outlen, char *err
   return 0;
 }
 
-int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uint8_t *state,
-                         size_t len, char *err, size_t errlen) {
+/* A file of one party's own bytes in checkpoint k (a worker's app state, a
+ * node's records): magic, version, k, index, the bytes, a SHA-256. */
+static int write_blob(const char *dir, uint32_t k, uint32_t magic, const char *kind,
+                      uint32_t index, const uint8_t *state, size_t len, char *err,
+                      size_t errlen) {
   obuf b = {0};
-  int rc = ob_u32(&b, CKW_MAGIC);
+  int rc = ob_u32(&b, magic);
   rc = rc ? rc : ob_u32(&b, CK_VERSION);
   rc = rc ? rc : ob_u32(&b, k);
-  rc = rc ? rc : ob_u32(&b, worker);
+  rc = rc ? rc : ob_u32(&b, index);
   rc = rc ? rc : ob_put(&b, state, len);
   char name[64], what[64];
-  snprintf(name, sizeof name, "worker-%u.bin", worker);
-  snprintf(what, sizeof what, "worker %u", worker);
+  snprintf(name, sizeof name, "%s-%u.bin", kind, index);
+  snprintf(what, sizeof what, "%s %u", kind, index);
   return finish_file(dir, k, name, what, &b, rc, err, errlen);
 }
 
-int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
-                        size_t *len, char *err, size_t errlen) {
+static int read_blob(const char *dir, uint32_t k, uint32_t magic, const char *kind,
+                     uint32_t index, uint8_t **state, size_t *len, char *err, size_t errlen) {
   char path[4200];
-  snprintf(path, sizeof path, "%s/ckpt-%u/worker-%u.bin", dir, k, worker);
+  snprintf(path, sizeof path, "%s/ckpt-%u/%s-%u.bin", dir, k, kind, index);
   uint8_t *buf;
   size_t n;
   int rc = read_whole(path, &buf, &n, err, errlen);
@@ -341,8 +346,8 @@ int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **
     why = "checksum mismatch (corrupt file)";
     if (rt_mac_equal(h, buf + n - RT_SHA256_LEN, RT_SHA256_LEN)) {
       why = "header does not match this checkpoint";
-      if (rd32(buf) == CKW_MAGIC && rd32(buf + 4) == CK_VERSION && rd32(buf + 8) == k &&
-          rd32(buf + 12) == worker) {
+      if (rd32(buf) == magic && rd32(buf + 4) == CK_VERSION && rd32(buf + 8) == k &&
+          rd32(buf + 12) == index) {
         *len = n - 16 - RT_SHA256_LEN;
         memmove(buf, buf + 16, *len);
         *state = buf;
@@ -353,6 +358,55 @@ int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **
   snprintf(err, errlen, "%s: %s", path, why);
   free(buf);
   return ST_EFRAME;
+}
+
+int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uint8_t *state,
+                         size_t len, char *err, size_t errlen) {
+  return write_blob(dir, k, CKW_MAGIC, "worker", worker, state, len, err, errlen);
+}
+
+int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
+                        size_t *len, char *err, size_t errlen) {
+  return read_blob(dir, k, CKW_MAGIC, "worker", worker, state, len, err, errlen);
+}
+
+int rt_ckpt_write_records(const char *dir, uint32_t k, uint32_t node, const double *v, size_t n,
+                          char *err, size_t errlen) {
+  uint8_t *buf = malloc(n ? n * 8 : 1);
+  if (!buf) {
+    snprintf(err, errlen, "checkpoint %u: out of memory", k);
+    return ST_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) { /* little-endian IEEE-754 bits */
+    uint64_t bits;
+    memcpy(&bits, &v[i], 8);
+    for (int j = 0; j < 8; j++) buf[i * 8 + j] = (uint8_t)(bits >> (8 * j));
+  }
+  int rc = write_blob(dir, k, CKR_MAGIC, "records", node, buf, n * 8, err, errlen);
+  free(buf);
+  return rc;
+}
+
+int rt_ckpt_read_records(const char *dir, uint32_t k, uint32_t node, double *v, size_t n,
+                         char *err, size_t errlen) {
+  uint8_t *buf;
+  size_t len;
+  int rc = read_blob(dir, k, CKR_MAGIC, "records", node, &buf, &len, err, errlen);
+  if (rc)
+    return rc;
+  if (len != n * 8) {
+    snprintf(err, errlen, "%s/ckpt-%u/records-%u.bin: %zu values, expected %zu", dir, k, node,
+             len / 8, n);
+    free(buf);
+    return ST_EFRAME;
+  }
+  for (size_t i = 0; i < n; i++) {
+    uint64_t bits = 0;
+    for (int j = 0; j < 8; j++) bits |= (uint64_t)buf[i * 8 + j] << (8 * j);
+    memcpy(&v[i], &bits, 8);
+  }
+  free(buf);
+  return 0;
 }
 
 int rt_ckpt_read_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t nservers,

@@ -49,6 +49,16 @@ int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uin
 int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
                         size_t *len, char *err, size_t errlen);
 
+/* Writes node's records of the clocks before checkpoint k: v[0..n)
+ * (borrowed; the runtime's time, bytes and blocked of each clock), hashed
+ * like the other files, so a resumed run's CSV keeps the clocks it did not
+ * run. Call before the barrier reports. */
+int rt_ckpt_write_records(const char *dir, uint32_t k, uint32_t node, const double *v, size_t n,
+                          char *err, size_t errlen);
+/* Reads them back into v[0..n): ST_EFRAME unless the file holds exactly n. */
+int rt_ckpt_read_records(const char *dir, uint32_t k, uint32_t node, double *v, size_t n,
+                         char *err, size_t errlen);
+
 /* One restored row: table, row and width values (copied by the reader). */
 typedef struct rt_ckpt_row {
   uint32_t table, row;

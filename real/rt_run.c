@@ -42,6 +42,8 @@
 
 /* What one node measured at the end of each clock. */
 typedef rep_clock clock_rec;
+/* A run of records is read and written as 3 doubles per clock. */
+_Static_assert(sizeof(clock_rec) == 3 * sizeof(double), "clock_rec is three doubles");
 
 typedef struct rt_worker {
   struct rt_run *run;
@@ -83,6 +85,12 @@ typedef struct rt_run {
    * reports its records and its shard's metrics rows there (core/rep.h),
    * rank 0 writes the CSV from what it collected. */
   int bye_said;
+  /* The record continues the checkpoint's in a resumed run: clock c >= start
+   * gets base (the record of clock start - 1) plus what was measured since
+   * the workers left the resume barrier (since_* below, under be.mu). */
+  clock_rec base;
+  double since_time, since_bytes, since_blocked;
+  int since_set;
   /* what run_setup got to, so run_free releases exactly that */
   uint8_t cond_init, loop_init, be_init;
 } rt_run;
@@ -197,6 +205,10 @@ static void maybe_barrier(rt_run *r) {
     if (is_checkpoint(r, b) && r->node->server)
       rc = rt_ckpt_write_shard(r->o.ckpt_dir, b, r->node->id - r->cfg.server_base,
                                r->cfg.nservers, &r->tables, r->node->server, err, sizeof err);
+    /* This node's record of the clocks before b, for a resumed run's CSV. */
+    if (rc == 0 && is_checkpoint(r, b))
+      rc = rt_ckpt_write_records(r->o.ckpt_dir, b, r->node->id, &r->rec[0].time,
+                                 (size_t)b * 3, err, sizeof err);
     if (rc == 0) {
       rc = rep_arrive(r->node->rep, b, NULL, 0, 0, NULL);
       if (rc != 0)
@@ -251,6 +263,14 @@ static int worker_restore(rt_run *r, rt_worker *rw, void *ws) {
   return rc;
 }
 
+/* Worker seconds this node's workers spent blocked so far (under be.mu). */
+static double blocked_sum(const rt_run *r) {
+  double blocked = 0;
+  for (uint32_t i = 0; i < r->be.nworkers; i++)
+    blocked += r->be.w[i].blocked;
+  return blocked;
+}
+
 /* Harness hook: a resumed run restores the worker's state and, in the
  * restore clock, the checkpointed rows (as increments to zero tables); then
  * everyone waits until every shard has them, so no read can miss them
@@ -269,8 +289,19 @@ static int worker_after_init(void *ctx, ps_worker *w, void *ws, char *msg, size_
                   r->restore_rows.rows[i].v);
   if (rc == 0)
     rc = ps_clock(w);
-  if (rc == 0)
+  if (rc == 0) {
     barrier_wait(r, r->start);
+    /* The clocks after the checkpoint are measured from here: the restore
+     * is not part of the run's record. */
+    pthread_mutex_lock(&r->be.mu);
+    if (!r->since_set) {
+      r->since_time = rt_be_now(&r->be);
+      r->since_bytes = (double)rt_net_bytes_sent(r->net);
+      r->since_blocked = blocked_sum(r);
+      r->since_set = 1;
+    }
+    pthread_mutex_unlock(&r->be.mu);
+  }
   return rc;
 }
 
@@ -284,12 +315,10 @@ static int worker_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, cha
   rt_run *r = rw->run;
   pthread_mutex_lock(&r->be.mu);
   if (++r->finished[c] == r->cfg.workers_per_client) {
-    r->rec[c].time = rt_be_now(&r->be) - r->ready_at;
-    r->rec[c].bytes = (double)rt_net_bytes_sent(r->net);
-    double blocked = 0;
-    for (uint32_t i = 0; i < r->be.nworkers; i++)
-      blocked += r->be.w[i].blocked;
-    r->rec[c].blocked = blocked;
+    double t0 = r->since_set ? r->since_time : r->ready_at;
+    r->rec[c].time = r->base.time + rt_be_now(&r->be) - t0;
+    r->rec[c].bytes = r->base.bytes + (double)rt_net_bytes_sent(r->net) - r->since_bytes;
+    r->rec[c].blocked = r->base.blocked + blocked_sum(r) - r->since_blocked;
   }
   pthread_mutex_unlock(&r->be.mu);
   if (r->o.ckpt_every && (c + 1) % r->o.ckpt_every == 0 && c + 1 < r->o.run.clocks) {
@@ -468,7 +497,7 @@ static void h_log(void *ud, const char *msg) {
 }
 
 /* The real runtime's own columns, between the harness's run and clock ones. */
-static const char *const rt_columns[] = {"backend", "ordered"};
+static const char *const rt_columns[] = {"backend", "ordered", "run_status"};
 #define RT_NCOLUMNS (uint32_t)(sizeof rt_columns / sizeof rt_columns[0])
 
 /* Rank 0: one CSV row per clock, as `stale sim` writes them. */
@@ -495,6 +524,7 @@ static int write_csv(rt_run *r) {
     harness_csv_run_fields(&w, 0, r->app, &r->cfg, r->o.run.clocks, r->o.run.seed);
     csv_str(&w, "real");
     csv_u64(&w, r->cfg.ordered);
+    csv_str(&w, "complete");
     rep_clock a = rep_record(rep, c);
     harness_clock_rec rec = {.clock = c, .time = a.time, .bytes = a.bytes,
                              .blocked = a.blocked, .metrics = rep_row(rep, c)};
@@ -587,6 +617,58 @@ static int rendezvous_publish(const rt_run *r, char *err, size_t errlen) {
   return 0;
 }
 
+/* Rank 0 after a failed run: the clocks it knows were completed, marked
+ * "partial" in run_status. A clock is known complete when rank 0's shard
+ * holds its metrics row and has every client's updates of it; the rows
+ * stop at the first clock without one (with several shards, rows of other
+ * shards never arrive: the run ended before its report). Time, bytes and
+ * blocked time are rank 0's own record, the others' being lost. Returns
+ * the number of rows written (0: nothing known, no file). */
+static uint32_t write_partial_csv(rt_run *r) {
+  uint32_t n = 0, clocks = r->o.run.clocks, w = APP_METRICS_WIDTH;
+  float *rows = r->node->server ? malloc((size_t)clocks * w * sizeof *rows) : NULL;
+  pthread_mutex_lock(&r->be.mu);
+  uint32_t have = rows ? srv_min_clock(r->node->server) : 0; /* core clocks complete */
+  while (rows && n < clocks &&
+         tbl_shard(APP_METRICS_TABLE, n, r->cfg.nservers) == r->node->id - r->cfg.server_base) {
+    /* A resumed run's clocks before its checkpoint came in the restore
+     * clock (core clock 0), with their records from the checkpoint. */
+    int done = n < r->start ? have >= 1
+                            : core_clock_at(r, n) < have &&
+                                  r->finished[n] == r->cfg.workers_per_client;
+    if (!done || srv_read_row(r->node->server, APP_METRICS_TABLE, n, &rows[(size_t)n * w]) != 0)
+      break;
+    n++;
+  }
+  pthread_mutex_unlock(&r->be.mu);
+  FILE *f = stdout;
+  if (n > 0 && r->o.run.out && !(f = fopen(r->o.run.out, "w")))
+    n = 0;
+  if (n > 0) {
+    csv_writer cw;
+    csv_init(&cw, f);
+    int rc = harness_csv_header(&cw, rt_columns, RT_NCOLUMNS, "time_s", r->app);
+    for (uint32_t c = 0; c < n && rc == 0; c++) {
+      harness_csv_run_fields(&cw, 0, r->app, &r->cfg, clocks, r->o.run.seed);
+      csv_str(&cw, "real");
+      csv_u64(&cw, r->cfg.ordered);
+      csv_str(&cw, "partial");
+      harness_clock_rec rec = {.clock = c, .time = r->rec[c].time, .bytes = r->rec[c].bytes,
+                               .blocked = r->rec[c].blocked, .metrics = &rows[(size_t)c * w]};
+      rc = harness_csv_end_row(&cw, r->app, r->shared, &rec, r->o.run.app_options,
+                               r->o.run.data);
+    }
+    if (rc == 0)
+      rc = csv_flush(&cw);
+    if (f != stdout && fclose(f) != 0)
+      rc = ST_EIO;
+    if (rc != 0)
+      n = 0;
+  }
+  free(rows);
+  return n;
+}
+
 /* Everything up to a started transport. Returns 0 or an exit status. */
 static int run_setup(rt_run *r, char *err, size_t errlen) {
   r->app = app_find(r->o.run.app);
@@ -648,6 +730,12 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
   if (!r->finished || !r->rec || !r->workers) {
     snprintf(err, errlen, "out of memory");
     return 1;
+  }
+  if (r->restore && r->start > 0) {
+    if (rt_ckpt_read_records(r->o.ckpt_dir, r->start, r->o.rank, &r->rec[0].time,
+                             (size_t)r->start * 3, err, errlen) != 0)
+      return 1;
+    r->base = r->rec[r->start - 1];
   }
   if (uv_loop_init(&r->loop) != 0) {
     snprintf(err, errlen, "cannot start the event loop");
@@ -778,6 +866,13 @@ int rt_run_main(int argc, char **argv) {
     int status = r->exit_code, started = 0;
     for (uint32_t i = 0; i < r->cfg.workers_per_client; i++)
       started |= r->workers[i].started;
+    if (started && r->o.rank == 0) {
+      uint32_t n = write_partial_csv(r);
+      if (n > 0)
+        fprintf(stderr, "stale: wrote the %u clock%s completed before the failure to %s, "
+                        "marked partial\n",
+                n, n == 1 ? "" : "s", r->o.run.out ? r->o.run.out : "standard output");
+    }
     if (!started)
       run_free(r);
     return status;

@@ -11,3 +11,7 @@ stale_add_test(test_hard_wpn SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_wpn.c
 target_compile_definitions(test_hard_wpn PRIVATE REAL_PROG="$<TARGET_FILE:test_real_prog>"
                            STALE_PROG="$<TARGET_FILE:stale>")
 add_dependencies(test_hard_wpn test_real_prog stale)
+# Real runs keep their whole record: resumed and failed runs' CSVs.
+stale_add_test(test_hard_record SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_record.c TIMEOUT 240)
+target_compile_definitions(test_hard_record PRIVATE REAL_PROG="$<TARGET_FILE:test_real_prog>")
+add_dependencies(test_hard_record test_real_prog)

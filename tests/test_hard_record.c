@@ -1,0 +1,208 @@
+/* test_hard_record.c: real runs keep their whole record. A resumed run's
+ * CSV carries the time, bytes and blocked time of the clocks before its
+ * checkpoint (kept in the checkpoint) and equals the uninterrupted run's in
+ * every other column; a failed run writes the clocks it completed, marked
+ * "partial", with the objective an uninterrupted run has at those clocks.
+ * REAL_PROG is test_real_prog. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_port.h"
+
+#define MAXROWS 4096
+#define MAXCOLS 40
+
+static pid_t spawn(char *const argv[], const char *out, const char *errf) {
+  fflush(NULL);
+  pid_t p = fork();
+  if (p == 0) {
+    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    setenv("STALE_SECRET", "record-test", 1);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  return p;
+}
+
+static int wait_exit(pid_t p) {
+  int st;
+  while (waitpid(p, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static const char *slurp(const char *path) {
+  static char buf[1 << 16];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  buf[n] = '\0';
+  if (f) fclose(f);
+  return buf;
+}
+
+/* A small CSV without quoted fields: header names and cells as text. */
+typedef struct table {
+  int ncols, nrows;
+  char names[MAXCOLS][32];
+  char (*cells)[MAXCOLS][48];
+} table;
+
+static void load(const char *path, table *t) {
+  FILE *f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "%s missing", path);
+  t->cells = calloc(MAXROWS, sizeof *t->cells);
+  t->nrows = t->ncols = 0;
+  char line[4096];
+  int header = 1;
+  while (fgets(line, sizeof line, f) && t->nrows < MAXROWS) {
+    line[strcspn(line, "\n")] = '\0';
+    int k = 0;
+    for (char *p = line, *q;; p = q + 1, k++) {
+      q = strchr(p, ',');
+      size_t len = q ? (size_t)(q - p) : strlen(p);
+      ck_assert_int_lt(k, MAXCOLS);
+      ck_assert_uint_lt(len, 32);
+      char *dst = header ? t->names[k] : t->cells[t->nrows][k];
+      memcpy(dst, p, len);
+      dst[len] = '\0';
+      if (!q) break;
+    }
+    if (header) t->ncols = k + 1;
+    else t->nrows++;
+    header = 0;
+  }
+  fclose(f);
+}
+
+static int col(const table *t, const char *name) {
+  for (int k = 0; k < t->ncols; k++)
+    if (!strcmp(t->names[k], name)) return k;
+  ck_abort_msg("no column %s", name);
+  return -1;
+}
+
+static int measured(const char *name) {
+  return !strcmp(name, "time_s") || !strcmp(name, "bytes_sent") || !strcmp(name, "blocked_s");
+}
+
+START_TEST(resumed_run_keeps_the_record_before_its_checkpoint) {
+  ck_assert_int_eq(system("rm -rf rec_ckpt"), 0);
+  char *first[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                   "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "rec_ckpt",
+                   NULL};
+  ck_assert_msg(wait_exit(spawn(first, "rec_full.csv", "rec_full.err")) == 0, "%.1500s",
+                slurp("rec_full.err"));
+  /* A crash while checkpoint 6 was written: resume from 4. */
+  ck_assert_int_eq(unlink("rec_ckpt/ckpt-6/COMPLETE"), 0);
+  char *again[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                   "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "rec_ckpt",
+                   "--resume", NULL};
+  ck_assert_msg(wait_exit(spawn(again, "rec_res.csv", "rec_res.err")) == 0, "%.1500s",
+                slurp("rec_res.err"));
+  table a, b;
+  load("rec_full.csv", &a);
+  load("rec_res.csv", &b);
+  ck_assert_int_eq(a.nrows, 8);
+  ck_assert_int_eq(b.nrows, 8);
+  ck_assert_int_eq(a.ncols, b.ncols);
+  for (int k = 0; k < a.ncols; k++) ck_assert_str_eq(a.names[k], b.names[k]);
+  for (int c = 0; c < 8; c++)
+    for (int k = 0; k < a.ncols; k++) {
+      /* Before the checkpoint: every column, measurements included (they
+       * come from the checkpoint). After it: all but the measurements. */
+      if (c >= 4 && measured(a.names[k])) continue;
+      ck_assert_msg(!strcmp(a.cells[c][k], b.cells[c][k]), "clock %d, %s: %s uninterrupted, %s resumed",
+                    c, a.names[k], a.cells[c][k], b.cells[c][k]);
+    }
+  /* After it the measurements continue from the checkpoint's. */
+  const char *m[] = {"time_s", "bytes_sent", "blocked_s"};
+  for (int i = 0; i < 3; i++) {
+    int k = col(&b, m[i]);
+    for (int c = 4; c < 8; c++)
+      ck_assert_msg(strtod(b.cells[c][k], NULL) >= strtod(b.cells[c - 1][k], NULL),
+                    "%s falls from clock %d to %d", m[i], c - 1, c);
+    ck_assert_double_gt(strtod(b.cells[3][k], NULL), 0);
+  }
+  free(a.cells);
+  free(b.cells);
+}
+END_TEST
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+START_TEST(failed_run_writes_the_clocks_it_completed) {
+  int hold;
+  char coord[32];
+  snprintf(coord, sizeof coord, "127.0.0.1:%u", (unsigned)test_reserve_port(&hold));
+  char *r0[] = {REAL_PROG, "run", "--app", "mf", "--rank", "0", "--world-size", "2",
+                "--coordinator", coord, "--staleness", "0", "--clocks", "3000", "--out",
+                "rec_part.csv", "--verbose", NULL};
+  char *r1[] = {REAL_PROG, "run", "--app", "mf", "--rank", "1", "--world-size", "2",
+                "--coordinator", coord, "--staleness", "0", "--clocks", "3000", NULL};
+  pid_t p0 = spawn(r0, "rec_r0.out", "rec_r0.err");
+  close(hold);
+  pid_t p1 = spawn(r1, "rec_r1.out", "rec_r1.err");
+  for (int i = 0; i < 3000 && !strstr(slurp("rec_r0.err"), "peers connected"); i++) sleep_ms(10);
+  sleep_ms(400); /* some clocks, far from all 3000 */
+  kill(p1, SIGKILL);
+  wait_exit(p1);
+  ck_assert_int_ne(wait_exit(p0), 0);
+  const char *e = slurp("rec_r0.err");
+  ck_assert_msg(strstr(e, "marked partial"), "%.1500s", e);
+  table t;
+  load("rec_part.csv", &t);
+  ck_assert_int_gt(t.nrows, 0);
+  ck_assert_int_lt(t.nrows, 3000);
+  int st = col(&t, "run_status"), cl = col(&t, "clock"), ob = col(&t, "objective");
+  for (int c = 0; c < t.nrows; c++) {
+    ck_assert_str_eq(t.cells[c][st], "partial");
+    ck_assert_int_eq(atoi(t.cells[c][cl]), c);
+  }
+  /* Those clocks are what an uninterrupted run computes (s = 0 is exact). */
+  int n = t.nrows < 40 ? t.nrows : 40;
+  char clocks[16];
+  snprintf(clocks, sizeof clocks, "%d", n);
+  table u;
+  char *ref[] = {REAL_PROG, "launch", "--local", "2", "--app", "mf", "--staleness", "0",
+                 "--clocks", clocks, NULL};
+  ck_assert_msg(wait_exit(spawn(ref, "rec_ref.csv", "rec_ref.err")) == 0, "%.1500s",
+                slurp("rec_ref.err"));
+  load("rec_ref.csv", &u);
+  ck_assert_int_eq(u.nrows, n);
+  for (int c = 0; c < n; c++)
+    ck_assert_msg(!strcmp(t.cells[c][ob], u.cells[c][col(&u, "objective")]),
+                  "clock %d: failed run %s, uninterrupted %s", c, t.cells[c][ob],
+                  u.cells[c][col(&u, "objective")]);
+  ck_assert_str_eq(u.cells[0][col(&u, "run_status")], "complete");
+  free(t.cells);
+  free(u.cells);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("hard_record");
+  TCase *tc = tcase_create("record");
+  tcase_set_timeout(tc, 240);
+  tcase_add_test(tc, resumed_run_keeps_the_record_before_its_checkpoint);
+  tcase_add_test(tc, failed_run_writes_the_clocks_it_completed);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
