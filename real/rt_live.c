@@ -14,6 +14,7 @@ void net_on_tick(uv_timer_t *t) {
   }
   if (n->failed)
     return;
+  net_refused_summary(n, 0);
   /* Handshakes that stall are dropped so they cannot hold slots. */
   for (rt_conn *c = n->conns; c; c = c->next)
     if (c->state == C_HANDSHAKE && now > c->deadline)
@@ -81,6 +82,7 @@ void rt_net_shutdown(rt_net *n) {
   pthread_mutex_unlock(&n->qlock);
   if (again)
     return;
+  net_refused_summary(n, 1);
   n->drain_deadline = now_s() + (failed ? FAILED_DRAIN_SECONDS : DRAIN_SECONDS);
   /* Authenticated connections are half-closed after what was written (BYE
    * or ABORT); the rest are dropped. */

@@ -100,7 +100,7 @@ void net_reject(rt_conn *c, const char *fmt, ...) {
     net_log(n, "closing connection %s rank %u (%s): %s", outbound ? "to" : "from", peer,
              c->addr, why);
   else
-    net_log(n, "refused connection from %s: %s", c->addr, why);
+    net_log_refused(n, "refused connection from %s: %s", c->addr, why);
   net_conn_close(c);
   if (was_ready) {
     net_peer_lost(n, peer, why);
@@ -294,8 +294,8 @@ static void net_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       char why[120];
       snprintf(why, sizeof why, "closed during the handshake: %s", what);
       net_dial_failed(n, peer, why); /* counted, not logged */
-    } else if (!was_ready) {
-      net_log(n, "connection from %s closed during the handshake: %s", c->addr, what);
+    } else if (!was_ready) { /* unauthenticated, whatever rank it claimed */
+      net_log_refused(n, "connection from %s closed during the handshake: %s", c->addr, what);
     }
     net_conn_close(c);
     if (was_ready && !n->peers[peer].bye_recv && !n->closing)
@@ -353,7 +353,8 @@ void net_on_connection(uv_stream_t *server, int status) {
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
     net_sockaddr_text(&ss, c->addr, sizeof c->addr);
   if (n->npending > MAX_PENDING || n->failed) {
-    net_log(n, "refused connection from %s: too many unauthenticated connections", c->addr);
+    net_log_refused(n, "refused connection from %s: too many unauthenticated connections",
+                    c->addr);
     net_conn_close(c);
     return;
   }

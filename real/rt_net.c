@@ -22,6 +22,35 @@ void net_log(rt_net *n, const char *fmt, ...) {
     n->h.on_log(n->h.ud, msg);
 }
 
+void net_refused_summary(rt_net *n, int force) {
+  double now = now_s();
+  if (n->refuse_quiet && (force || now - n->refuse_window >= REFUSE_LOG_WINDOW))
+    net_log(n, "refused %u more unauthenticated connection%s in %.0f s (not logged one by one; "
+               "%llu refused in all)",
+            n->refuse_quiet, n->refuse_quiet == 1 ? "" : "s", now - n->refuse_window,
+            (unsigned long long)n->refused);
+  if (force || now - n->refuse_window >= REFUSE_LOG_WINDOW) {
+    n->refuse_window = now;
+    n->refuse_logged = n->refuse_quiet = 0;
+  }
+}
+
+void net_log_refused(rt_net *n, const char *fmt, ...) {
+  n->refused++;
+  net_refused_summary(n, 0);
+  if (n->refuse_logged >= REFUSE_LOG_BURST) {
+    n->refuse_quiet++;
+    return;
+  }
+  n->refuse_logged++;
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  net_log(n, "%s", msg);
+}
+
 rt_net *rt_net_create(uv_loop_t *loop, const rt_net_opts *opts, const rt_net_handlers *h,
                       char *err, size_t errlen) {
   if (opts->size == 0 || opts->rank >= opts->size) {

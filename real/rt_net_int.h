@@ -124,7 +124,17 @@ struct rt_net {
   uint64_t bytes_sent;            /* under qlock */
   rt_out *pool;                   /* under qlock: spare large frame buffers */
   size_t pool_bytes;
+  /* Refused unauthenticated connections (loop thread): the first
+   * REFUSE_LOG_BURST of each REFUSE_LOG_WINDOW seconds are logged one line
+   * each, the rest counted and summed up in one line, so a flood cannot
+   * flood the log. */
+  double refuse_window;
+  uint32_t refuse_logged, refuse_quiet;
+  uint64_t refused;
 };
+
+#define REFUSE_LOG_BURST 5
+#define REFUSE_LOG_WINDOW 10.0
 
 typedef struct write_req {
   uv_write_t req;
@@ -178,6 +188,11 @@ void net_maybe_send_table(rt_net *n);
 void net_on_tick(uv_timer_t *t);
 /* rt_net.c: failure, and the log line handler. */
 void net_log(rt_net *n, const char *fmt, ...);
+/* A refused unauthenticated connection: logged within the rate limit. */
+void net_log_refused(rt_net *n, const char *fmt, ...);
+/* Logs the count of refusals not logged in a window that has ended (or,
+ * with force, so far). */
+void net_refused_summary(rt_net *n, int force);
 void net_peer_lost(rt_net *n, uint32_t peer, const char *why);
 void net_peer_name(const rt_net *n, uint32_t peer, char *out, size_t len);
 

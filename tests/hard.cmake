@@ -15,3 +15,7 @@ add_dependencies(test_hard_wpn test_real_prog stale)
 stale_add_test(test_hard_record SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_record.c TIMEOUT 240)
 target_compile_definitions(test_hard_record PRIVATE REAL_PROG="$<TARGET_FILE:test_real_prog>")
 add_dependencies(test_hard_record test_real_prog)
+# A flood of unauthenticated connections: rate-limited refusal lines and a count.
+stale_add_test(test_hard_net SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_net.c TIMEOUT 120)
+target_compile_definitions(test_hard_net PRIVATE REAL_PROG="$<TARGET_FILE:test_real_prog>")
+add_dependencies(test_hard_net test_real_prog)
