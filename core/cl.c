@@ -402,10 +402,15 @@ static int cl_covered(const cl_client *c, const cl_row *r, st_clock_t need) {
 static void cl_stage_read(cl_client *c, uint32_t worker, uint64_t key, float *out);
 
 int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *out) {
+  if (worker >= c->cfg.workers_per_client) return ST_EINVAL;
+  return cl_get_at(c, worker, table, row, cl_need(c, worker), out);
+}
+
+int cl_get_at(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, st_clock_t need,
+              float *out) {
   int rc = cl_check(c, worker, table, row);
   if (rc) return rc;
   c->stats.gets++;
-  st_clock_t need = cl_need(c, worker);
   cl_row *r = hmap_get(&c->cache, tbl_key(table, row));
   if (r && r->has_value && r->clock >= need) {
     if (r->sparse)

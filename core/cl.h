@@ -38,6 +38,11 @@ void cl_destroy(cl_client *c);
  * ST_WAIT (a request is on its way; block the worker, then call again), or
  * ST_ENOTABLE / ST_ERANGE / ST_EINVAL. */
 int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *out);
+/* cl_get with an explicit freshness instead of the SSP bound's: the row
+ * must reflect every update of clocks < need (the shard clock >= need),
+ * whatever the staleness. */
+int cl_get_at(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, st_clock_t need,
+              float *out);
 /* Adds delta[width] to (table, row): visible at once to this client's
  * workers, sent to the shard at the next flush. */
 int cl_inc(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, const float *delta);

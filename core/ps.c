@@ -17,6 +17,16 @@ int ps_get(ps_worker *w, uint32_t table, uint32_t row, float *out) {
   return rc;
 }
 
+int ps_get_complete(ps_worker *w, uint32_t table, uint32_t row, st_clock_t clock, float *out) {
+  if (clock == UINT32_MAX) return ST_ERANGE;
+  ps_lock(w);
+  int rc;
+  while ((rc = cl_get_at(w->client, w->id, table, row, clock + 1, out)) == ST_WAIT)
+    w->be->ops->block(w->be->ctx, w->id);
+  ps_unlock(w);
+  return rc;
+}
+
 int ps_inc(ps_worker *w, uint32_t table, uint32_t row, const float *delta) {
   ps_lock(w);
   int rc = cl_inc(w->client, w->id, table, row, delta);

@@ -17,6 +17,11 @@ typedef struct ps_worker {
 
 /* Reads (table, row) into out[width], blocking until fresh enough. */
 int ps_get(ps_worker *w, uint32_t table, uint32_t row, float *out);
+/* Reads (table, row) as it stands once every worker's updates of clocks
+ * <= clock have reached its shard, whatever the staleness bound (blocking
+ * until they have). A row that only clock `clock` writes (a metrics row)
+ * is then final, the same for every reader. */
+int ps_get_complete(ps_worker *w, uint32_t table, uint32_t row, st_clock_t clock, float *out);
 /* Adds delta[width] to (table, row). */
 int ps_inc(ps_worker *w, uint32_t table, uint32_t row, const float *delta);
 /* Ends this worker's clock. */
