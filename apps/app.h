@@ -19,6 +19,13 @@
 
 struct harness_run;
 
+/* The model as the servers hold it, for app_ops.model_terms: read copies
+ * the current value of (table, row) into out[width]. Borrowed for the call. */
+typedef struct app_model {
+  void *ctx;
+  int (*read)(void *ctx, uint32_t table, uint32_t row, float *out);
+} app_model;
+
 #define APP_METRICS_TABLE 0u
 #define APP_METRICS_WIDTH 4u
 
@@ -62,6 +69,13 @@ typedef struct app_ops {
   uint32_t nextra;
   const char *const *extra_names;
   double (*extra)(void *shared, const float *metrics_row, uint32_t k);
+  /* Optional: the objective of the model itself. Adds to row[0..
+   * APP_METRICS_WIDTH) (zeroed by the caller) worker wstate's terms of the
+   * same metrics row that step() writes, but computed from the servers'
+   * current values (m->read) instead of the worker's reads; objective()
+   * then turns the sum over all workers into the model's objective. The
+   * simulator calls it at each clock's end (the model_objective column). */
+  int (*model_terms)(void *shared, void *wstate, const app_model *m, float *row);
   /* Optional: a task-driven worker loop (harness_loop_fn, see harness.h)
    * instead of the harness's clock loop of step() then clock. */
   int (*loop)(const struct harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,

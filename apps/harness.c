@@ -1,7 +1,62 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
+#include <math.h>
 #include <stdio.h>
+
+int harness_stop_active(const harness_stop *st) { return st->has_until || st->has_target; }
+
+int harness_stop_met(const harness_stop *st, double time, double objective) {
+  if (st->has_target && isfinite(objective) && objective <= st->target) return HARNESS_STOP_TARGET;
+  if (st->has_until && time >= st->until_time) return HARNESS_STOP_TIME;
+  return 0;
+}
+
+uint32_t harness_stop_lag(uint32_t staleness) {
+  return staleness < HARNESS_STOP_LAG ? staleness : HARNESS_STOP_LAG;
+}
+
+uint32_t harness_stop_clock(const harness_stop *st, uint32_t staleness, uint32_t first,
+                            uint32_t end, uint32_t max) {
+  uint32_t lag = harness_stop_lag(staleness);
+  if (!harness_stop_active(st) || end >= max || end < first + lag + 1) return UINT32_MAX;
+  return end - 1 - lag;
+}
+
+const char *harness_stop_name(int why) {
+  return why == HARNESS_STOP_TIME ? "time" : why == HARNESS_STOP_TARGET ? "target" : "clocks";
+}
+
+int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *why, char *msg,
+                       size_t msglen) {
+  const harness_hooks *h = run->hooks;
+  *why = 0;
+  if (!harness_stop_active(&run->stop)) return 0;
+  /* Decided from clock d = c - lag, complete and the same for everyone. */
+  uint32_t lag = harness_stop_lag(run->staleness);
+  if (c < lag || c - lag < run->first) return 0;
+  uint32_t d = c - lag;
+  double time = 0.0, objective = NAN;
+  int rc = 0;
+  if (run->stop.has_target) {
+    float row[APP_METRICS_WIDTH];
+    rc = ps_get_complete(w, APP_METRICS_TABLE, d, d, row);
+    if (rc == 0) objective = run->app->objective(run->shared, row);
+  }
+  if (rc == 0 && run->stop.has_until) {
+    if (!h || !h->clock_time)
+      rc = ST_ESTATE; /* a backend that cannot tell when a clock ended */
+    else
+      rc = h->clock_time(h->ctx, w, d, &time);
+  }
+  if (rc) {
+    snprintf(msg, msglen, "worker %u: the stopping rule's record of clock %u: %s",
+             (unsigned)w->global_index, (unsigned)d, st_strerror(rc));
+    return rc;
+  }
+  *why = harness_stop_met(&run->stop, time, objective);
+  return *why;
+}
 
 int harness_clock_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
                        char *msg, size_t msglen) {
@@ -12,17 +67,25 @@ int harness_clock_loop(const harness_run *run, ps_worker *w, void *wstate, uint3
     int rc = run->app->step(run->shared, wstate, w, c);
     if (rc == 0) rc = ps_clock(w);
     if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
-    if (rc) return rc;
+    int why = 0;
+    if (rc == 0 && c + 1 < run->end) rc = harness_stop_after(run, w, c, &why, msg, msglen);
+    if (rc < 0) return rc;
+    if (rc > 0) {
+      *clock = c + 1;
+      return 0;
+    }
   }
   *clock = run->end;
   return 0;
 }
 
-int harness_run_worker(const harness_run *run, ps_worker *w, char *msg, size_t msglen) {
+int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char *msg,
+                       size_t msglen) {
   const app_ops *app = run->app;
   const harness_hooks *h = run->hooks;
   void *ws = NULL;
   msg[0] = '\0';
+  *end = run->first;
   int rc = app->worker_init(run->shared, w, &ws);
   if (rc) {
     snprintf(msg, msglen, "worker %u: %s worker_init failed: %s", (unsigned)w->global_index,
@@ -35,7 +98,9 @@ int harness_run_worker(const harness_run *run, ps_worker *w, char *msg, size_t m
     harness_loop_fn loop = app->loop ? app->loop : harness_clock_loop;
     rc = loop(run, w, ws, &clock, msg, msglen);
   }
+  if (h && h->before_free) h->before_free(h->ctx, w, ws, rc != 0);
   app->worker_free(run->shared, ws);
+  *end = clock;
   if (rc && !msg[0])
     snprintf(msg, msglen, "worker %u: clock %u of %s failed: %s", (unsigned)w->global_index,
              (unsigned)clock, app->name, st_strerror(rc));
@@ -58,10 +123,11 @@ void harness_staleness_text(uint32_t staleness, char *buf, size_t len) {
     snprintf(buf, len, "%u", (unsigned)staleness);
 }
 
-static const char *const harness_run_cols[] = {"run",     "app",       "metric",  "nodes",
-                                               "workers_per_node", "servers", "staleness",
-                                               "push",    "clocks",    "seed"};
-static const char *const harness_clock_cols[] = {"objective", "bytes_sent", "blocked_s"};
+static const char *const harness_run_cols[] = {
+    "run",  "app",    "metric", "nodes",        "workers_per_node", "servers", "staleness",
+    "push", "clocks", "seed",   "until_time_s", "target"};
+static const char *const harness_clock_cols[] = {"objective", "model_objective", "bytes_sent",
+                                                 "blocked_s", "stopped_by"};
 
 int harness_csv_header(csv_writer *w, const char *const *middle, uint32_t nmiddle,
                        const char *time_col, const app_ops *app) {
@@ -79,7 +145,7 @@ int harness_csv_header(csv_writer *w, const char *const *middle, uint32_t nmiddl
 }
 
 void harness_csv_run_fields(csv_writer *w, uint32_t run, const app_ops *app, const st_config *cfg,
-                            uint32_t clocks, uint64_t seed) {
+                            uint32_t clocks, uint64_t seed, const harness_stop *stop) {
   char stal[16];
   harness_staleness_text(cfg->staleness, stal, sizeof stal);
   csv_u64(w, run);
@@ -92,6 +158,14 @@ void harness_csv_run_fields(csv_writer *w, uint32_t run, const app_ops *app, con
   csv_u64(w, cfg->push);
   csv_u64(w, clocks);
   csv_u64(w, seed);
+  if (stop && stop->has_until)
+    csv_real(w, stop->until_time);
+  else
+    csv_str(w, NULL);
+  if (stop && stop->has_target)
+    csv_real(w, stop->target);
+  else
+    csv_str(w, NULL);
 }
 
 int harness_csv_end_row(csv_writer *w, const app_ops *app, void *shared,
@@ -99,8 +173,13 @@ int harness_csv_end_row(csv_writer *w, const app_ops *app, void *shared,
   csv_u64(w, rec->clock);
   csv_real(w, rec->time);
   csv_real(w, app->objective(shared, rec->metrics));
+  if (!rec->has_model)
+    csv_str(w, NULL);
+  else
+    csv_real(w, rec->model_objective);
   csv_u64(w, (uint64_t)rec->bytes);
   csv_real(w, rec->blocked);
+  csv_str(w, rec->stopped_by ? rec->stopped_by : "clocks");
   for (uint32_t k = 0; k < app->nextra; k++) csv_real(w, app->extra(shared, rec->metrics, k));
   csv_str(w, app_options);
   csv_str(w, data);

@@ -18,6 +18,57 @@
 #include "cfg.h"
 #include "csv.h"
 
+/* ---- stopping rules ------------------------------------------------------
+ * A run ends after its last clock (--clocks), or once a clock has ended at
+ * or after until_time (--until-time), or once a clock's objective is at or
+ * below target (--target), whichever comes first. In a data-parallel run
+ * every worker must stop after the same clock, or the others would wait
+ * forever for its updates; a worker cannot simply look at its own clock's
+ * time or its own view of the objective. Two ways the workers agree:
+ *
+ * The decision about clock c is taken after clock c + lag, lag = min(s,
+ * HARNESS_STOP_LAG), from data every worker sees identically, on every
+ * backend:
+ *  - the metrics row of clock c, read through the PS once complete
+ *    (ps_get_complete: every worker's updates of clock c are at its shard,
+ *    and no later clock writes that row, so every reader gets the same
+ *    floats). Under SSP a worker past clock c + s waits for those updates
+ *    anyway, so for a finite bound the rule costs no extra waiting;
+ *  - the time clock c ended (hooks.clock_time: the simulator's record of
+ *    the simulated instant its last worker finished it; the real runtime's
+ *    maximum over nodes, gathered by rank 0 and sent to all).
+ * So every worker stops after the same clock c* + lag, c* the first clock
+ * meeting the rule; `stale sim` and `stale run` stop at the same clock for
+ * the same objectives. For a bound above HARNESS_STOP_LAG (inf) the
+ * waiting keeps a worker within HARNESS_STOP_LAG clocks of the slowest
+ * while a time or target rule is set; with --clocks alone nothing waits. */
+typedef struct harness_stop {
+  uint8_t has_until, has_target; /* which rules are set (zeroed: none) */
+  double until_time; /* stop after the clock ending at or after this */
+  double target;     /* stop after the clock whose objective is <= this */
+} harness_stop;
+
+#define HARNESS_STOP_LAG 16u
+
+/* Why a run ended. */
+enum { HARNESS_STOP_CLOCKS = 0, HARNESS_STOP_TIME = 1, HARNESS_STOP_TARGET = 2 };
+
+/* Whether a time or target rule is set. */
+int harness_stop_active(const harness_stop *st);
+/* The rule itself, decided once for every backend: HARNESS_STOP_TARGET if
+ * objective is a number <= target, HARNESS_STOP_TIME if time >= until_time,
+ * else 0. A nan objective never meets a target. */
+int harness_stop_met(const harness_stop *st, double time, double objective);
+/* Clocks between a clock and the decision taken from it (see above). */
+uint32_t harness_stop_lag(uint32_t staleness);
+/* The clock whose record ended a run that had clocks [first, end) of at
+ * most max (the rule met there: harness_stop_met of its time and
+ * objective), or UINT32_MAX if it ran them all. */
+uint32_t harness_stop_clock(const harness_stop *st, uint32_t staleness, uint32_t first,
+                            uint32_t end, uint32_t max);
+/* "clocks", "time" or "target". */
+const char *harness_stop_name(int why);
+
 /* What a backend does around each worker's clocks. Every hook is optional;
  * ctx is the backend's. A hook returning non-zero stops the worker with
  * that error (it may have written a more precise message into msg). */
@@ -31,19 +82,36 @@ typedef struct harness_hooks {
   /* After ps_clock of clock c returned (per-clock statistics, checkpoints). */
   int (*after_clock)(void *ctx, ps_worker *w, void *wstate, uint32_t clock, char *msg,
                      size_t msglen);
+  /* Needed for until_time: blocks until every worker has finished clock c
+   * and gives the time it ended (the CSV's time column). */
+  int (*clock_time)(void *ctx, ps_worker *w, uint32_t clock, double *time);
+  /* Before worker_free, with failed non-zero if the worker failed (the
+   * simulator keeps the state alive for model_terms). */
+  void (*before_free)(void *ctx, ps_worker *w, void *wstate, int failed);
 } harness_hooks;
 
-/* One worker's run: the app, its loaded state, clocks [first, end). */
+/* One worker's run: the app, its loaded state, clocks [first, end) at most,
+ * the stopping rule and the bound it runs at (for the lag). */
 typedef struct harness_run {
   const app_ops *app;
   void *shared;
   uint32_t first, end;
   const harness_hooks *hooks; /* NULL: none */
+  harness_stop stop;          /* zeroed: none */
+  uint32_t staleness;
 } harness_run;
 
-/* Runs clocks [run->first, run->end) of worker w, whose state is wstate.
- * Returns 0, or the error with a message in msg and *clock the clock it
- * stopped in. */
+/* After clock c of worker w (ps_clock done): 0 to go on, a HARNESS_STOP_*
+ * reason > 0 if c is the run's last clock, or a negative error (message in
+ * msg). The clock loop calls it; a task-driven loop calls it after each of
+ * its clocks too. */
+int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *why, char *msg,
+                       size_t msglen);
+
+/* Runs clocks [run->first, run->end) of worker w, whose state is wstate,
+ * or fewer if a stopping rule ends the run. Returns 0 with *clock the end
+ * (one past the last clock run), or the error with a message in msg and
+ * *clock the clock it stopped in. */
 typedef int (*harness_loop_fn)(const harness_run *run, ps_worker *w, void *wstate,
                                uint32_t *clock, char *msg, size_t msglen);
 
@@ -56,7 +124,8 @@ int harness_clock_loop(const harness_run *run, ps_worker *w, void *wstate, uint3
  * or harness_clock_loop), worker_free. 0, or the error with a message
  * naming the worker, the clock and the app in msg (a hook's own message is
  * kept). */
-int harness_run_worker(const harness_run *run, ps_worker *w, char *msg, size_t msglen);
+int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char *msg,
+                       size_t msglen);
 
 /* Adds the metrics table (one row per clock) and then the app's tables to
  * set (emptied first). 0 or the table error. */
@@ -74,19 +143,23 @@ void harness_staleness_text(uint32_t staleness, char *buf, size_t len);
  * clock's fields, the app's extra metrics, and the free text last (a quoted
  * comma in it cannot shift earlier columns for tools that split on commas). */
 
-/* Writes the header: common run columns, middle[0..nmiddle) (the backend's),
- * "clock", time_col, "objective", "bytes_sent", "blocked_s", the app's extra
- * metric names, "app_options", "data". 0 or ST_EIO. */
+/* Writes the header: common run columns (run .. seed, until_time_s,
+ * target), middle[0..nmiddle) (the backend's), "clock", time_col,
+ * "objective", "model_objective", "bytes_sent", "blocked_s", "stopped_by",
+ * the app's extra metric names, "app_options", "data". 0 or ST_EIO. */
 int harness_csv_header(csv_writer *w, const char *const *middle, uint32_t nmiddle,
                        const char *time_col, const app_ops *app);
 /* Starts a row with the run's common fields. */
 void harness_csv_run_fields(csv_writer *w, uint32_t run, const app_ops *app, const st_config *cfg,
-                            uint32_t clocks, uint64_t seed);
+                            uint32_t clocks, uint64_t seed, const harness_stop *stop);
 /* The clock's own fields of one row (what are measured). */
 typedef struct harness_clock_rec {
   uint32_t clock;
   double time, bytes, blocked;
-  const float *metrics; /* the clock's summed metrics row */
+  const float *metrics;   /* the clock's summed metrics row */
+  uint8_t has_model;      /* model_objective was measured (else an empty field) */
+  double model_objective; /* of the servers' model (app_ops.model_terms) */
+  const char *stopped_by; /* why the run ended (harness_stop_name) */
 } harness_clock_rec;
 /* Ends a row: the clock's fields, the objective and extras from its metrics
  * row, the free text. 0 or ST_EIO. */

@@ -155,6 +155,16 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
                                            err, errlen));
   if ((rc = runopt_take(argc, argv, i, "--clocks", &v, err, errlen)) != 0)
     return rc < 0 ? rc : consumed(runopt_u32("--clocks", v, 1, 1000000, &o->clocks, err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--until-time", &v, err, errlen)) != 0) {
+    if (rc < 0) return rc;
+    o->has_until = 1;
+    return consumed(runopt_real("--until-time", v, 1e-12, 1e12, &o->until_time, err, errlen));
+  }
+  if ((rc = runopt_take(argc, argv, i, "--target", &v, err, errlen)) != 0) {
+    if (rc < 0) return rc;
+    o->has_target = 1;
+    return consumed(runopt_real("--target", v, -1e300, 1e300, &o->target, err, errlen));
+  }
   if ((rc = runopt_take(argc, argv, i, "--seed", &v, err, errlen)) != 0)
     return rc < 0 ? rc : consumed(runopt_u64("--seed", v, &o->seed, err, errlen));
   if ((rc = runopt_take(argc, argv, i, "--data", &v, err, errlen)) != 0) {
@@ -178,6 +188,12 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
   return 0;
 }
 
+harness_stop runopt_stop(const runopt *o) {
+  harness_stop st = {.has_until = o->has_until, .has_target = o->has_target,
+                     .until_time = o->until_time, .target = o->target};
+  return st;
+}
+
 int runopt_check(const runopt *o, char *err, size_t errlen) {
   if (!o->app) {
     snprintf(err, errlen, "--app is required (see --help)");
@@ -190,7 +206,11 @@ const char *runopt_help(void) {
   return "  --app NAME              application to run (required), e.g. mf\n"
          "  --staleness LIST        staleness bound: a number or inf (default 1); for\n"
          "                          stale sim a comma list runs a sweep, one run per value\n"
-         "  --clocks N              clocks each worker runs (default 20)\n"
+         "  --clocks N              clocks each worker runs at most (default 20)\n"
+         "  --until-time S          stop after the clock that ends at or after S seconds\n"
+         "                          (simulated in stale sim, since the start in stale run)\n"
+         "  --target X              stop after the clock whose objective is <= X\n"
+         "                          (the first of --clocks, --until-time, --target ends a run)\n"
          "  --seed N                random seed for data, platform and app (default 1)\n"
          "  --data FILE             the app's data file (default: the app's own)\n"
          "  --app-options K=V,...   app-specific options\n"

@@ -9,13 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness.h"
+
 #define RUNOPT_MAX_STALENESS 64
 
 typedef struct runopt {
   const char *app; /* --app NAME (borrowed from argv) */
   uint32_t staleness[RUNOPT_MAX_STALENESS]; /* --staleness 0,1,inf: one run each */
   uint32_t nstaleness;
-  uint32_t clocks;           /* --clocks N (default 20) */
+  uint32_t clocks;           /* --clocks N (default 20): the most a run has */
+  uint8_t has_until, has_target;
+  double until_time;         /* --until-time S: stop after the clock ending at/after S */
+  double target;             /* --target X: stop after the clock with objective <= X */
   uint64_t seed;             /* --seed N (default 1) */
   const char *data;          /* --data FILE or NULL */
   const char *app_options;   /* --app-options k=v,... or NULL */
@@ -56,6 +61,9 @@ int runopt_staleness_list(const char *s, uint32_t *out, uint32_t max, uint32_t *
  * (cfg.ordered): --ordered, or by default only for BSP, where it costs
  * nothing and makes the result independent of message timing. */
 int runopt_ordered(const runopt *o, uint32_t staleness);
+
+/* The stopping rules given (--until-time, --target). */
+harness_stop runopt_stop(const runopt *o);
 
 /* Checks what every run needs (an app name). 0 or ST_EPARSE. */
 int runopt_check(const runopt *o, char *err, size_t errlen);

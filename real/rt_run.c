@@ -39,6 +39,12 @@
 #include "rt_ckpt.h"
 #include "rt_net.h"
 #include "rt_opt.h"
+#include "runopt.h"
+
+/* --until-time: when each clock ended, gathered so every node knows it
+ * (the report of core/rep.h comes only at barriers). */
+#define CTRL_CLOCK_TIME (RT_CTRL_USER + 5) /* node -> rank 0: u32 clock, f64 its time */
+#define CTRL_CLOCK_DONE (RT_CTRL_USER + 6) /* rank 0 -> node: u32 clock, f64 max time */
 
 /* What one node measured at the end of each clock. */
 typedef rep_clock clock_rec;
@@ -93,9 +99,20 @@ typedef struct rt_run {
   int since_set;
   /* what run_setup got to, so run_free releases exactly that */
   uint8_t cond_init, loop_init, be_init;
+  /* the stopping rule */
+  uint32_t end;          /* clocks the run had, as its workers returned (under be.mu) */
+  int end_disagree;      /* under be.mu */
+  double *clock_end;     /* [clocks]: when clock c ended on every node, once known */
+  uint8_t *clock_known;  /* [clocks], under be.mu, with clock_cond */
+  pthread_cond_t clock_cond;
+  uint32_t times_sent;   /* loop thread: clocks whose end this node reported */
+  uint32_t *time_count;  /* rank 0 [clocks]: nodes that reported the clock */
+  double *time_max;      /* rank 0 [clocks] */
+  uint8_t clock_cond_init;
 } rt_run;
 
-/* The barrier that ends the run (checkpoint barriers come before it). */
+/* The barrier that ends the run (checkpoint barriers come before it; a run
+ * a stopping rule ends early keeps this number: it names the end). */
 static uint32_t end_barrier(const rt_run *r) { return r->o.run.clocks; }
 
 static void run_fail(rt_run *r, uint32_t peer, const char *msg) {
@@ -319,6 +336,8 @@ static int worker_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, cha
     r->rec[c].time = r->base.time + rt_be_now(&r->be) - t0;
     r->rec[c].bytes = r->base.bytes + (double)rt_net_bytes_sent(r->net) - r->since_bytes;
     r->rec[c].blocked = r->base.blocked + blocked_sum(r) - r->since_blocked;
+    if (r->o.run.has_until && r->progress_open)
+      uv_async_send(&r->progress); /* the loop thread reports it */
   }
   pthread_mutex_unlock(&r->be.mu);
   if (r->o.ckpt_every && (c + 1) % r->o.ckpt_every == 0 && c + 1 < r->o.run.clocks) {
@@ -332,16 +351,89 @@ static int worker_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, cha
   return 0;
 }
 
+/* Harness hook for --until-time: blocks until rank 0 has said when clock c
+ * ended on every node. */
+static int worker_clock_time(void *ctx, ps_worker *w, uint32_t c, double *time) {
+  (void)w;
+  rt_worker *rw = ctx;
+  rt_run *r = rw->run;
+  pthread_mutex_lock(&r->be.mu);
+  while (!r->clock_known[c] && !r->be.failed) pthread_cond_wait(&r->clock_cond, &r->be.mu);
+  int rc = r->clock_known[c] ? 0 : ST_ECLOSED;
+  *time = r->clock_end[c];
+  pthread_mutex_unlock(&r->be.mu);
+  return rc;
+}
+
+static void clock_time_known(rt_run *r, uint32_t c, double t) {
+  pthread_mutex_lock(&r->be.mu);
+  r->clock_end[c] = t;
+  r->clock_known[c] = 1;
+  pthread_cond_broadcast(&r->clock_cond);
+  pthread_mutex_unlock(&r->be.mu);
+}
+
+/* Rank 0: node's clock c ended at t; the last node's report is sent to all. */
+static int clock_time_report(rt_run *r, uint32_t c, double t) {
+  if (c >= r->o.run.clocks || r->time_count[c] >= r->cfg.nclients) return ST_EFRAME;
+  if (t > r->time_max[c] || r->time_count[c] == 0) r->time_max[c] = t;
+  if (++r->time_count[c] < r->cfg.nclients) return 0;
+  uint8_t p[12];
+  memcpy(p, &c, 4);
+  memcpy(p + 4, &r->time_max[c], 8);
+  for (uint32_t i = 1; i < r->cfg.nclients; i++) {
+    int rc = rt_net_send_ctrl(r->net, i, CTRL_CLOCK_DONE, p, sizeof p);
+    if (rc) return rc;
+  }
+  clock_time_known(r, c, r->time_max[c]);
+  return 0;
+}
+
+/* Loop thread: reports the clocks this node's workers have all finished. */
+static void report_clock_times(rt_run *r) {
+  if (!r->o.run.has_until) return;
+  for (;;) {
+    pthread_mutex_lock(&r->be.mu);
+    uint32_t c = r->times_sent;
+    int done = c < r->o.run.clocks && r->finished[c] == r->cfg.workers_per_client;
+    double t = done ? r->rec[c].time : 0;
+    if (done) r->times_sent++;
+    pthread_mutex_unlock(&r->be.mu);
+    if (!done) return;
+    int rc;
+    if (r->node->id == 0) {
+      rc = clock_time_report(r, c, t);
+    } else {
+      uint8_t p[12];
+      memcpy(p, &c, 4);
+      memcpy(p + 4, &t, 8);
+      rc = rt_net_send_ctrl(r->net, 0, CTRL_CLOCK_TIME, p, sizeof p);
+    }
+    if (rc) {
+      char m[120];
+      snprintf(m, sizeof m, "cannot report when clock %u ended: %s", c, st_strerror(rc));
+      run_fail(r, RT_NO_PEER, m);
+      return;
+    }
+  }
+}
+
 static void *worker_main(void *arg) {
   rt_worker *rw = arg;
   rt_run *r = rw->run;
   harness_hooks hooks = {.ctx = rw, .after_init = worker_after_init,
-                         .after_clock = worker_after_clock};
+                         .after_clock = worker_after_clock, .clock_time = worker_clock_time};
   harness_run run = {.app = r->app, .shared = r->shared, .first = r->start,
-                     .end = r->o.run.clocks, .hooks = &hooks};
+                     .end = r->o.run.clocks, .hooks = &hooks, .stop = runopt_stop(&r->o.run),
+                     .staleness = r->cfg.staleness};
   char msg[sizeof r->worker_msg];
-  int rc = harness_run_worker(&run, &rw->w, msg, sizeof msg);
+  uint32_t end;
+  int rc = harness_run_worker(&run, &rw->w, &end, msg, sizeof msg);
   pthread_mutex_lock(&r->be.mu);
+  if (rc == 0 && r->end == 0)
+    r->end = end;
+  else if (rc == 0 && end != r->end)
+    r->end_disagree = 1;
   r->workers_done++;
   if (rc != 0 && !r->worker_error) {
     r->worker_error = rc;
@@ -384,6 +476,9 @@ static void maybe_bye(rt_run *r) {
 static void maybe_finish(rt_run *r) {
   if (r->ended)
     return;
+  report_clock_times(r);
+  if (r->ended)
+    return;
   maybe_barrier(r);
   if (r->ended)
     return;
@@ -397,12 +492,17 @@ static void maybe_finish(rt_run *r) {
   int err = r->worker_error;
   char msg[sizeof r->worker_msg];
   memcpy(msg, r->worker_msg, sizeof msg);
+  if (done && !err && r->end_disagree) {
+    err = ST_ESTATE;
+    snprintf(msg, sizeof msg, "bug: this node's workers stopped after different clocks");
+  }
+  uint32_t end = r->end;
   int final = done && !err &&
               (!r->node->server ||
-               srv_min_clock(r->node->server) >= core_clock_at(r, r->o.run.clocks));
+               srv_min_clock(r->node->server) >= core_clock_at(r, end));
   int rc = 0;
   if (final) {
-    rc = rep_arrive(r->node->rep, end_barrier(r), r->rec, 0, r->o.run.clocks, r->node->server);
+    rc = rep_arrive(r->node->rep, end_barrier(r), r->rec, 0, end, r->node->server);
     r->sent_final = 1;
   }
   pthread_mutex_unlock(&r->be.mu);
@@ -437,11 +537,24 @@ static void h_frame(void *ud, uint32_t src, const uint8_t *f, size_t len) {
   maybe_finish(r);
 }
 
-/* The runtime sends no control messages of its own: the barriers and the
- * report are core frames. Any other control message is a peer's error. */
+/* The barriers and the report are core frames; the runtime's own control
+ * messages are --until-time's clock ends. Any other is a peer's error. */
 static void h_ctrl(void *ud, uint32_t src, uint32_t type, const uint8_t *p, size_t len) {
   rt_run *r = ud;
-  (void)p;
+  if ((type == CTRL_CLOCK_TIME || type == CTRL_CLOCK_DONE) && len == 12 && r->o.run.has_until) {
+    uint32_t c;
+    double t;
+    memcpy(&c, p, 4);
+    memcpy(&t, p + 4, 8);
+    int rc = ST_EPEER;
+    if (r->node->id == 0 && type == CTRL_CLOCK_TIME)
+      rc = clock_time_report(r, c, t);
+    else if (src == 0 && type == CTRL_CLOCK_DONE && c < r->o.run.clocks) {
+      clock_time_known(r, c, t);
+      rc = 0;
+    }
+    if (rc == 0) return;
+  }
   char m[200];
   snprintf(m, sizeof m, "rank %u sent an unknown control message (type %u, %zu bytes)", src,
            type, len);
@@ -507,7 +620,8 @@ static int write_csv(rt_run *r) {
     fprintf(stderr, "stale: the run ended before every node reported\n");
     return 1;
   }
-  for (uint32_t c = 0; c < r->o.run.clocks; c++)
+  uint32_t end = r->end;
+  for (uint32_t c = 0; c < end; c++)
     if (!rep_row(rep, c)) {
       fprintf(stderr, "stale: the metrics row of clock %u never arrived\n", c);
       return 1;
@@ -520,14 +634,23 @@ static int write_csv(rt_run *r) {
   csv_writer w;
   csv_init(&w, f);
   int rc = harness_csv_header(&w, rt_columns, RT_NCOLUMNS, "time_s", r->app);
-  for (uint32_t c = 0; c < r->o.run.clocks && rc == 0; c++) {
-    harness_csv_run_fields(&w, 0, r->app, &r->cfg, r->o.run.clocks, r->o.run.seed);
+  harness_stop stop = runopt_stop(&r->o.run);
+  /* The reason, as the workers decided it: the rule met by the clock the
+   * decision came from (the same time and metrics row they read). */
+  const char *why = "clocks";
+  uint32_t d = harness_stop_clock(&stop, r->cfg.staleness, r->start, end, r->o.run.clocks);
+  if (d != UINT32_MAX)
+    why = harness_stop_name(harness_stop_met(&stop, rep_record(rep, d).time,
+                                             r->app->objective(r->shared, rep_row(rep, d))));
+  for (uint32_t c = 0; c < end && rc == 0; c++) {
+    harness_csv_run_fields(&w, 0, r->app, &r->cfg, r->o.run.clocks, r->o.run.seed, &stop);
     csv_str(&w, "real");
     csv_u64(&w, r->cfg.ordered);
     csv_str(&w, "complete");
     rep_clock a = rep_record(rep, c);
     harness_clock_rec rec = {.clock = c, .time = a.time, .bytes = a.bytes,
-                             .blocked = a.blocked, .metrics = rep_row(rep, c)};
+                             .blocked = a.blocked, .metrics = rep_row(rep, c),
+                             .stopped_by = why};
     rc = harness_csv_end_row(&w, r->app, r->shared, &rec, r->o.run.app_options, r->o.run.data);
   }
   if (rc == 0)
@@ -648,8 +771,9 @@ static uint32_t write_partial_csv(rt_run *r) {
     csv_writer cw;
     csv_init(&cw, f);
     int rc = harness_csv_header(&cw, rt_columns, RT_NCOLUMNS, "time_s", r->app);
+    harness_stop stop = runopt_stop(&r->o.run);
     for (uint32_t c = 0; c < n && rc == 0; c++) {
-      harness_csv_run_fields(&cw, 0, r->app, &r->cfg, clocks, r->o.run.seed);
+      harness_csv_run_fields(&cw, 0, r->app, &r->cfg, clocks, r->o.run.seed, &stop);
       csv_str(&cw, "real");
       csv_u64(&cw, r->cfg.ordered);
       csv_str(&cw, "partial");
@@ -727,7 +851,14 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
   r->finished = calloc(clocks, sizeof *r->finished);
   r->rec = calloc(clocks, sizeof *r->rec);
   r->workers = calloc(r->cfg.workers_per_client, sizeof *r->workers);
-  if (!r->finished || !r->rec || !r->workers) {
+  r->clock_end = calloc(clocks, sizeof *r->clock_end);
+  r->clock_known = calloc(clocks, 1);
+  r->time_count = calloc(clocks, sizeof *r->time_count);
+  r->time_max = calloc(clocks, sizeof *r->time_max);
+  pthread_cond_init(&r->clock_cond, NULL);
+  r->clock_cond_init = 1;
+  if (!r->finished || !r->rec || !r->workers || !r->clock_end || !r->clock_known ||
+      !r->time_count || !r->time_max) {
     snprintf(err, errlen, "out of memory");
     return 1;
   }
@@ -821,6 +952,11 @@ static void run_free(rt_run *r) {
   free(r->finished);
   free(r->rec);
   free(r->workers);
+  free(r->clock_end);
+  free(r->clock_known);
+  free(r->time_count);
+  free(r->time_max);
+  if (r->clock_cond_init) pthread_cond_destroy(&r->clock_cond);
   rt_ckpt_rows_free(&r->restore_rows);
   if (r->cond_init) pthread_cond_destroy(&r->barrier_cond);
   rt_opt_free(&r->o);

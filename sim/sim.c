@@ -5,6 +5,7 @@
 #include "sim.h"
 
 #include <errno.h>
+#include <math.h>
 #include <simgrid/actor.h>
 #include <simgrid/cond.h>
 #include <simgrid/engine.h>
@@ -38,6 +39,19 @@ typedef struct sim_ctx {
   sim_clock_stat *stats;
   uint32_t nworkers;
   int report_phase; /* 0: not yet, 1: reports sent, 2: released */
+  uint32_t end;  /* the end the workers returned (UINT32_MAX: none yet) */
+  int disagree;  /* a worker returned another end: a bug */
+  /* The model's snapshots: each shard's clock as last seen, how many
+   * shards have every worker's updates of each clock, and how many clocks
+   * have their model objective. Worker states stay alive (wstates) until
+   * the model of their last clock is measured. */
+  st_clock_t *shard_seen; /* [nservers] */
+  uint32_t *shards_done;  /* [clocks] */
+  uint32_t model_done;
+  void **wstates;         /* [nworkers] */
+  sg_mutex_t model_mutex; /* with model_cond and clock_cond */
+  sg_cond_t model_cond;   /* model_done moved */
+  sg_cond_t clock_cond;   /* a clock was finished by every worker */
 } sim_ctx;
 
 static int sim_initialised;
@@ -63,8 +77,9 @@ static double sim_straggle(const sim_params *p, uint32_t node, uint32_t clock) {
  * last worker finished a clock), so the reports carry no records. */
 static int sim_at_quiet(void *arg) {
   sim_ctx *r = arg;
-  uint32_t n = r->p->cfg.nclients, end = r->p->clocks;
+  uint32_t n = r->p->cfg.nclients, end = r->end;
   int rc = 0;
+  if (end == UINT32_MAX) return 0; /* a worker failed: the run ends with its error */
   if (r->report_phase == 0) {
     for (uint32_t i = 0; i < n && rc == 0; i++) {
       rc = rep_arrive(r->nodes[i]->rep, end, NULL, 0, 0, r->nodes[i]->server);
@@ -92,6 +107,91 @@ static void sim_before_step(void *ctx, ps_worker *w, uint32_t clock) {
   r->bnodes[w->client_index].slow[w->id] = sim_straggle(r->p, w->client_index, clock);
 }
 
+/* Harness hook for --until-time: waits until every worker has finished
+ * clock c; its time is the simulated instant the last one did. */
+static int sim_clock_time(void *ctx, ps_worker *w, uint32_t c, double *time) {
+  (void)w;
+  sim_ctx *r = ctx;
+  sg_mutex_lock(r->model_mutex);
+  while (r->finished[c] < r->nworkers && !r->world.error) sg_cond_wait(r->clock_cond, r->model_mutex);
+  sg_mutex_unlock(r->model_mutex);
+  *time = r->stats[c].time;
+  return r->finished[c] == r->nworkers ? 0 : ST_ESTATE;
+}
+
+static int sim_after_init(void *ctx, ps_worker *w, void *ws, char *msg, size_t msglen) {
+  (void)msg;
+  (void)msglen;
+  sim_ctx *r = ctx;
+  r->wstates[w->global_index] = ws;
+  return 0;
+}
+
+/* Harness hook: a worker's state must outlive the model snapshots of the
+ * clocks it ran (the servers may not have its last updates yet). */
+static void sim_before_free(void *ctx, ps_worker *w, void *ws, int failed) {
+  (void)ws;
+  sim_ctx *r = ctx;
+  if (!failed && r->p->app->model_terms) {
+    st_clock_t end = cl_worker_clock(w->client, w->id);
+    sg_mutex_lock(r->model_mutex);
+    while (r->model_done < end && !r->world.error) sg_cond_wait(r->model_cond, r->model_mutex);
+    sg_mutex_unlock(r->model_mutex);
+  }
+  r->wstates[w->global_index] = NULL;
+}
+
+static int sim_model_read(void *ctx, uint32_t table, uint32_t row, float *out) {
+  sim_ctx *r = ctx;
+  const st_config *cfg = &r->p->cfg;
+  uint32_t shard = tbl_shard(table, row, cfg->nservers);
+  return srv_read_row(r->nodes[cfg_server_node(cfg, shard)]->server, table, row, out);
+}
+
+/* Every shard has every worker's updates of clock k: the model objective
+ * from the servers' rows and every worker's current state, summed in
+ * worker order. */
+static void sim_model_eval(sim_ctx *r, uint32_t k) {
+  const app_ops *app = r->p->app;
+  double obj = NAN;
+  if (app->model_terms) {
+    float sum[APP_METRICS_WIDTH] = {0};
+    app_model m = {.ctx = r, .read = sim_model_read};
+    for (uint32_t i = 0; i < r->nworkers; i++) {
+      float row[APP_METRICS_WIDTH] = {0};
+      int rc = r->wstates[i] ? app->model_terms(r->p->shared, r->wstates[i], &m, row) : ST_ESTATE;
+      if (rc) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "worker %u: %s model_terms of clock %u failed: %s", (unsigned)i,
+                 app->name, (unsigned)k, st_strerror(rc));
+        simbe_fail(&r->world, rc, msg);
+        break;
+      }
+      for (uint32_t j = 0; j < APP_METRICS_WIDTH; j++) sum[j] += row[j];
+    }
+    obj = app->objective(r->p->shared, sum);
+  }
+  r->stats[k].model_objective = obj;
+  sg_mutex_lock(r->model_mutex);
+  r->model_done = k + 1;
+  sg_cond_notify_all(r->model_cond);
+  sg_mutex_unlock(r->model_mutex);
+}
+
+/* simbe hook: a server handled a frame. A clock that every shard now has
+ * from every worker is the model's snapshot. */
+static void sim_server_frame(void *arg, simbe_node *n) {
+  sim_ctx *r = arg;
+  const st_config *cfg = &r->p->cfg;
+  uint32_t shard = n->id - cfg->server_base;
+  st_clock_t now = srv_min_clock(n->node->server), was = r->shard_seen[shard];
+  if (now <= was) return;
+  r->shard_seen[shard] = now;
+  for (st_clock_t k = was; k < now && k < r->p->clocks; k++) {
+    if (++r->shards_done[k] == cfg->nservers) sim_model_eval(r, k);
+  }
+}
+
 /* Harness hook: the last worker to finish a clock records it. */
 static int sim_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *msg,
                            size_t msglen) {
@@ -106,6 +206,9 @@ static int sim_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *
     s->time = simgrid_get_clock();
     s->bytes = r->world.bytes_sent;
     s->blocked = r->world.blocked;
+    sg_mutex_lock(r->model_mutex);
+    sg_cond_notify_all(r->clock_cond);
+    sg_mutex_unlock(r->model_mutex);
     if (p->progress) p->progress(p->progress_arg, c, p->clocks, s->time);
   }
   return 0;
@@ -119,14 +222,24 @@ static void sim_worker_actor(int argc, char **argv) {
   const sim_params *p = r->p;
   char msg[200];
   simbe_worker_wait_start(&r->world);
-  harness_hooks hooks = {.ctx = r, .before_step = sim_before_step, .after_clock = sim_after_clock};
+  harness_hooks hooks = {.ctx = r,
+                         .after_init = sim_after_init,
+                         .before_step = sim_before_step,
+                         .after_clock = sim_after_clock,
+                         .clock_time = sim_clock_time,
+                         .before_free = sim_before_free};
   harness_run run = {.app = p->app, .shared = p->shared, .first = 0, .end = p->clocks,
-                     .hooks = &hooks};
-  int rc = harness_run_worker(&run, &sw->w, msg, sizeof msg);
+                     .hooks = &hooks, .stop = p->stop, .staleness = p->cfg.staleness};
+  uint32_t end;
+  int rc = harness_run_worker(&run, &sw->w, &end, msg, sizeof msg);
   if (rc != 0) {
     simbe_fail(&r->world, rc, msg);
     return;
   }
+  if (r->end == UINT32_MAX)
+    r->end = end;
+  else if (end != r->end)
+    r->disagree = 1;
   simbe_worker_done(&r->world, &sw->out);
 }
 
@@ -207,8 +320,8 @@ static int sim_hosts(const sim_params *p, sg_host_t *hosts, char *err, size_t er
 /* Objective of each clock from the metrics rows node 0 collected. */
 static int sim_objectives(sim_ctx *r) {
   const rep_state *rep = r->nodes[0]->rep;
-  if (rep_released(rep) != r->p->clocks) return ST_ESTATE;
-  for (uint32_t c = 0; c < r->p->clocks; c++) {
+  if (rep_released(rep) != r->end) return ST_ESTATE;
+  for (uint32_t c = 0; c < r->end; c++) {
     const float *row = rep_row(rep, c);
     if (!row) return ST_ESTATE;
     memcpy(r->stats[c].metrics, row, sizeof r->stats[c].metrics);
@@ -228,6 +341,12 @@ static void sim_free(sim_ctx *r) {
   free(r->bnodes);
   free(r->workers);
   free(r->finished);
+  free(r->shard_seen);
+  free(r->shards_done);
+  free(r->wstates);
+  if (r->model_cond) sg_cond_destroy(r->model_cond);
+  if (r->clock_cond) sg_cond_destroy(r->clock_cond);
+  if (r->model_mutex) sg_mutex_destroy(r->model_mutex);
   free(r->world.mbox);
   simbe_timers_free(&r->world);
   if (r->world.quiet) sg_cond_destroy(r->world.quiet);
@@ -253,7 +372,17 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
   r->nworkers = n * wpn;
   r->workers = calloc(r->nworkers, sizeof *r->workers);
   r->finished = calloc(p->clocks, sizeof *r->finished);
-  if (!hosts || !r->world.mbox || !r->bnodes || !r->nodes || !r->workers || !r->finished) {
+  r->shard_seen = calloc(cfg->nservers, sizeof *r->shard_seen);
+  r->shards_done = calloc(p->clocks, sizeof *r->shards_done);
+  r->wstates = calloc(r->nworkers, sizeof *r->wstates);
+  r->end = UINT32_MAX;
+  r->model_mutex = sg_mutex_init();
+  r->model_cond = sg_cond_init();
+  r->clock_cond = sg_cond_init();
+  r->world.server_frame = sim_server_frame;
+  r->world.server_frame_arg = r;
+  if (!hosts || !r->world.mbox || !r->bnodes || !r->nodes || !r->workers || !r->finished ||
+      !r->shard_seen || !r->shards_done || !r->wstates) {
     free(hosts);
     snprintf(err, errlen, "out of memory for %u nodes", (unsigned)n);
     return ST_ENOMEM;
@@ -380,14 +509,27 @@ int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen
     if (r.world.error) {
       rc = r.world.error;
       snprintf(err, errlen, "%s", r.world.errmsg);
-    } else if (r.finished[p->clocks - 1] != r.nworkers || r.world.inflight != 0) {
+    } else if (r.disagree || r.end == UINT32_MAX || r.end == 0) {
+      rc = ST_ESTATE;
+      snprintf(err, errlen, "simulation bug: the workers stopped after different clocks");
+    } else if (r.finished[r.end - 1] != r.nworkers || r.world.inflight != 0) {
       rc = ST_ESTATE;
       snprintf(err, errlen, "simulation ended early: %u of %u workers finished, %llu frames in flight",
-               (unsigned)r.finished[p->clocks - 1], (unsigned)r.nworkers,
+               (unsigned)r.finished[r.end - 1], (unsigned)r.nworkers,
                (unsigned long long)r.world.inflight);
+    } else if (p->app->model_terms && r.model_done < r.end) {
+      rc = ST_ESTATE;
+      snprintf(err, errlen, "simulation bug: the model of clock %u was never measured",
+               (unsigned)r.model_done);
     } else {
       rc = sim_objectives(&r);
       if (rc) snprintf(err, errlen, "reading the metrics rows failed: %s", st_strerror(rc));
+      if (p->ran) *p->ran = r.end;
+      uint32_t d = harness_stop_clock(&p->stop, p->cfg.staleness, 0, r.end, p->clocks);
+      if (p->stopped_by)
+        *p->stopped_by =
+            d == UINT32_MAX ? HARNESS_STOP_CLOCKS
+                            : harness_stop_met(&p->stop, r.stats[d].time, r.stats[d].objective);
     }
     if (rc == 0 && p->inspect) p->inspect(p->inspect_arg, r.nodes, p->cfg.nclients);
   }

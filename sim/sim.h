@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "cfg.h"
+#include "harness.h"
 #include "plat.h"
 
 typedef struct sim_clock_stat {
@@ -21,6 +22,10 @@ typedef struct sim_clock_stat {
   double blocked;   /* worker seconds spent blocked on freshness up to then */
   double objective; /* app->objective of the clock's summed metrics row */
   float metrics[APP_METRICS_WIDTH]; /* that row */
+  /* The objective of the model the servers hold once every shard has every
+   * worker's updates of the clock (app->model_terms with each worker's
+   * state at that simulated instant); NAN if the app has no model_terms. */
+  double model_objective;
 } sim_clock_stat;
 
 /* Called after the simulation, before the nodes are destroyed, so a caller
@@ -33,7 +38,12 @@ typedef struct sim_params {
   const app_ops *app; /* borrowed */
   void *shared;       /* the app's loaded state; borrowed */
   st_config cfg;      /* nclients = nodes; nservers, workers, staleness, push */
-  uint32_t clocks;
+  uint32_t clocks;     /* the most clocks the run has */
+  harness_stop stop;   /* --until-time, --target (zeroed: none) */
+  /* Optional outputs: clocks the run had (stats[0..*ran) filled) and why
+   * it ended (HARNESS_STOP_*). */
+  uint32_t *ran;
+  int *stopped_by;
   const char *platform_file; /* NULL: build from plat */
   plat_spec plat;            /* nodes must equal cfg.nclients when used */
   uint32_t stack_kib;        /* actor stack size; 0: SIM_DEFAULT_STACK_KIB */

@@ -408,6 +408,8 @@ static int simbe_deliver(simbe_node *n, simbe_msg *m) {
     return rc;
   }
   free(m);
+  if (n->world->server_frame && n->node->server)
+    n->world->server_frame(n->world->server_frame_arg, n);
   simbe_flush(n);
   simbe_handled(n->world);
   return 0;

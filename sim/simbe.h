@@ -71,6 +71,10 @@ typedef struct simbe_world {
   void *at_quiet_arg;
   int error;            /* first error of the run (negative) */
   char errmsg[256];
+  /* Optional: called after a server node handled a frame (the run watches
+   * its shard clock for the stopping rule and the model's snapshots). */
+  void (*server_frame)(void *arg, simbe_node *n);
+  void *server_frame_arg;
 } simbe_world;
 
 typedef struct simbe_op simbe_op;

@@ -275,12 +275,14 @@ static const char *const sim_columns[] = {
 #define SIM_NCOLUMNS (uint32_t)(sizeof sim_columns / sizeof sim_columns[0])
 
 static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *shared,
-                          const st_config *cfg, uint32_t run, const sim_clock_stat *st) {
+                          const st_config *cfg, uint32_t run, const sim_clock_stat *st,
+                          uint32_t ran, int stopped_by) {
   csv_writer w;
   csv_init(&w, f);
   int rc = 0;
-  for (uint32_t k = 0; k < c->o.clocks && rc == 0; k++) {
-    harness_csv_run_fields(&w, run, app, cfg, c->o.clocks, c->o.seed);
+  harness_stop stop = runopt_stop(&c->o);
+  for (uint32_t k = 0; k < ran && rc == 0; k++) {
+    harness_csv_run_fields(&w, run, app, cfg, c->o.clocks, c->o.seed, &stop);
     if (c->platform_file) {
       csv_str(&w, "file");
       csv_str(&w, c->platform_file);
@@ -316,7 +318,10 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *s
     else
       csv_real(&w, c->plat.backbone_latency);
     harness_clock_rec rec = {.clock = k, .time = st[k].time, .bytes = (double)st[k].bytes,
-                             .blocked = st[k].blocked, .metrics = st[k].metrics};
+                             .blocked = st[k].blocked, .metrics = st[k].metrics,
+                             .has_model = app->model_terms != NULL,
+                             .model_objective = st[k].model_objective,
+                             .stopped_by = harness_stop_name(stopped_by)};
     rc = harness_csv_end_row(&w, app, shared, &rec, c->o.app_options, c->o.data);
   }
   if (rc == 0) rc = csv_flush(&w);
@@ -358,10 +363,15 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
     _exit(1);
   }
   sim_progress_state ps = {run, c->o.nstaleness, stal, wall_now(), wall_now()};
+  uint32_t ran = 0;
+  int stopped_by = 0;
   sim_params p = {.app = app,
                   .shared = shared,
                   .cfg = *cfg,
                   .clocks = c->o.clocks,
+                  .stop = runopt_stop(&c->o),
+                  .ran = &ran,
+                  .stopped_by = &stopped_by,
                   .platform_file = c->platform_file,
                   .plat = c->plat,
                   .stack_kib = c->stack_kib,
@@ -377,13 +387,14 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
     fprintf(stderr, "stale sim: run %u (staleness %s): %s\n", (unsigned)run, stal, err);
     _exit(1);
   }
-  if (sim_write_rows(f, c, app, shared, cfg, run, st) != 0) {
+  if (sim_write_rows(f, c, app, shared, cfg, run, st, ran, stopped_by) != 0) {
     fprintf(stderr, "stale sim: run %u: writing its rows failed: %s\n", (unsigned)run, strerror(errno));
     _exit(1);
   }
   if (wall_now() - ps.start >= 3.0)
-    fprintf(stderr, "stale sim: run %u/%u (staleness %s) done in %.0f s\n", (unsigned)run + 1,
-            (unsigned)c->o.nstaleness, stal, wall_now() - ps.start);
+    fprintf(stderr, "stale sim: run %u/%u (staleness %s) done in %.0f s: %u clocks, %.4g simulated s, stopped by %s\n",
+            (unsigned)run + 1, (unsigned)c->o.nstaleness, stal, wall_now() - ps.start,
+            (unsigned)ran, ran ? st[ran - 1].time : 0.0, harness_stop_name(stopped_by));
   free(st);
   _exit(0);
 }

@@ -1,7 +1,6 @@
 /* test_sim_csv.c: the CSV writer (apps/csv.c) and the shared run options
  * (apps/runopt.c): exact bytes, quoting, number formats, strict parsing. */
 #include <check.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,14 +59,18 @@ static void fill_extras(csv_writer *w) {
   plain.objective_name = "total";
   st_config cfg = {.nclients = 4, .nservers = 1, .workers_per_client = 2,
                    .staleness = ST_STALENESS_INF, .push = 1};
-  harness_clock_rec rec = {.clock = 7, .time = 0.25, .bytes = 1e3, .blocked = 0.5, .metrics = row};
+  harness_clock_rec rec = {.clock = 7, .time = 0.25, .bytes = 1e3, .blocked = 0.5, .metrics = row,
+                           .has_model = 1, .model_objective = 2.5, .stopped_by = "time"};
+  harness_stop stop = {.has_until = 1, .has_target = 1, .until_time = 0.5, .target = 0.125};
   ck_assert_int_eq(harness_csv_header(w, mid, 1, "t", &ex), 0);
-  harness_csv_run_fields(w, 2, &ex, &cfg, 9, 42);
+  harness_csv_run_fields(w, 2, &ex, &cfg, 9, 42, &stop);
   csv_str(w, "x");
   ck_assert_int_eq(harness_csv_end_row(w, &ex, NULL, &rec, "a=1,b=2", NULL), 0);
   ck_assert_int_eq(harness_csv_header(w, NULL, 0, "t", &plain), 0);
   cfg.staleness = 3;
-  harness_csv_run_fields(w, 0, &plain, &cfg, 9, 42);
+  rec.has_model = 0;
+  rec.stopped_by = NULL;
+  harness_csv_run_fields(w, 0, &plain, &cfg, 9, 42, NULL);
   ck_assert_int_eq(harness_csv_end_row(w, &plain, NULL, &rec, NULL, "f.tsv"), 0);
 }
 
@@ -75,11 +78,14 @@ START_TEST(harness_rows_have_common_then_own_then_clock_fields) {
   char *s = render(fill_extras);
   ck_assert_str_eq(s,
                    "run,app,metric,nodes,workers_per_node,servers,staleness,push,clocks,seed,"
-                   "backend,clock,t,objective,bytes_sent,blocked_s,nnz,acc,app_options,data\n"
-                   "2,x,sum,4,2,1,inf,1,9,42,x,7,0.25,3,1000,0.5,3,9,\"a=1,b=2\",\n"
+                   "until_time_s,target,backend,clock,t,objective,model_objective,bytes_sent,"
+                   "blocked_s,stopped_by,nnz,acc,app_options,data\n"
+                   "2,x,sum,4,2,1,inf,1,9,42,0.5,0.125,x,7,0.25,3,2.5,1000,0.5,time,3,9,"
+                   "\"a=1,b=2\",\n"
                    "run,app,metric,nodes,workers_per_node,servers,staleness,push,clocks,seed,"
-                   "clock,t,objective,bytes_sent,blocked_s,app_options,data\n"
-                   "0,y,total,4,2,1,3,1,9,42,7,0.25,3,1000,0.5,,f.tsv\n");
+                   "until_time_s,target,clock,t,objective,model_objective,bytes_sent,blocked_s,"
+                   "stopped_by,app_options,data\n"
+                   "0,y,total,4,2,1,3,1,9,42,,,7,0.25,3,,1000,0.5,clocks,,f.tsv\n");
   free(s);
   char buf[16];
   harness_staleness_text(ST_STALENESS_INF, buf, sizeof buf);

@@ -390,6 +390,32 @@ static int mf_worker_load(void *shared, void *wstate, const uint8_t *buf, size_t
   return 0;
 }
 
+/* The model's terms (app_ops.model_terms): this worker's held-out ratings
+ * predicted from its users' current factors and the item factors the
+ * servers hold now (init + table row), not the worker's possibly stale
+ * reads. Same layout as step's row: {test SSE, test count, 0, 0}. */
+static int mf_model_terms(void *shared, void *wstate, const app_model *md, float *row) {
+  mf_shared *s = shared;
+  mf_worker *m = wstate;
+  uint32_t k = m->rank;
+  float *v = malloc(2 * (size_t)k * sizeof *v);
+  if (!v) return ST_ENOMEM;
+  double sse = 0.0;
+  int rc = 0;
+  for (size_t t = 0; t < m->ntest && rc == 0; t++) {
+    const mf_entry *e = &m->test[t];
+    size_t off = (size_t)e->slot * k;
+    if ((rc = md->read(md->ctx, MF_ITEM_TABLE, m->items[e->slot], v + k)) != 0) break;
+    for (uint32_t c = 0; c < k; c++) v[c] = m->init[off + c] + v[k + c];
+    float err = e->rating - mf_predict(m->ufac + (size_t)e->user * k, v, k, s->mu);
+    sse += (double)err * err;
+  }
+  free(v);
+  row[0] = (float)sse;
+  row[1] = (float)m->ntest;
+  return rc;
+}
+
 static double mf_objective(void *shared, const float *metrics_row) {
   (void)shared;
   return mf_rmse(metrics_row);
@@ -409,5 +435,6 @@ const app_ops mf_app = {
     .worker_load = mf_worker_load,
     .objective = mf_objective,
     .objective_name = "rmse",
+    .model_terms = mf_model_terms,
     .free = mf_free,
 };
