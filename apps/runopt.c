@@ -16,6 +16,8 @@ void runopt_defaults(runopt *o) {
   o->nstaleness = 1;
   o->clocks = 20;
   o->seed = 1;
+  o->seeds[0] = 1;
+  o->nseeds = 1;
   o->workers_per_node = 1;
   o->push = 1;
   o->ordered = -1;
@@ -119,6 +121,32 @@ int runopt_staleness_list(const char *s, uint32_t *out, uint32_t max, uint32_t *
   return 0;
 }
 
+/* --seed: one number or a comma list of them. */
+static int runopt_seed_list(runopt *o, const char *s, char *err, size_t errlen) {
+  char item[32];
+  uint32_t k = 0;
+  for (const char *p = s;;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == 0 || len >= sizeof item) return bad(err, errlen, "--seed", s, "expected a comma list of non-negative integers");
+    if (k == RUNOPT_MAX_SEEDS) {
+      char why[64];
+      snprintf(why, sizeof why, "more than %u values", (unsigned)RUNOPT_MAX_SEEDS);
+      return bad(err, errlen, "--seed", s, why);
+    }
+    memcpy(item, p, len);
+    item[len] = '\0';
+    if (runopt_u64("--seed", item, &o->seeds[k], err, errlen) != 0)
+      return bad(err, errlen, "--seed", s, "expected a comma list of non-negative integers");
+    k++;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  o->nseeds = k;
+  o->seed = o->seeds[0];
+  return 0;
+}
+
 int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t errlen) {
   const char *a = argv[*i];
   const char *v;
@@ -166,7 +194,7 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
     return consumed(runopt_real("--target", v, -1e300, 1e300, &o->target, err, errlen));
   }
   if ((rc = runopt_take(argc, argv, i, "--seed", &v, err, errlen)) != 0)
-    return rc < 0 ? rc : consumed(runopt_u64("--seed", v, &o->seed, err, errlen));
+    return rc < 0 ? rc : consumed(runopt_seed_list(o, v, err, errlen));
   if ((rc = runopt_take(argc, argv, i, "--data", &v, err, errlen)) != 0) {
     if (rc > 0) o->data = v;
     return rc;
@@ -211,7 +239,8 @@ const char *runopt_help(void) {
          "                          (simulated in stale sim, since the start in stale run)\n"
          "  --target X              stop after the clock whose objective is <= X\n"
          "                          (the first of --clocks, --until-time, --target ends a run)\n"
-         "  --seed N                random seed for data, platform and app (default 1)\n"
+         "  --seed N                random seed for data, platform and app (default 1); for\n"
+         "                          stale sim a comma list repeats the sweep for each seed\n"
          "  --data FILE             the app's data file (default: the app's own)\n"
          "  --app-options K=V,...   app-specific options\n"
          "  --out FILE.csv          write the CSV here (default: standard output)\n"

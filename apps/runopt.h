@@ -12,6 +12,7 @@
 #include "harness.h"
 
 #define RUNOPT_MAX_STALENESS 64
+#define RUNOPT_MAX_SEEDS 64
 
 typedef struct runopt {
   const char *app; /* --app NAME (borrowed from argv) */
@@ -21,7 +22,9 @@ typedef struct runopt {
   uint8_t has_until, has_target;
   double until_time;         /* --until-time S: stop after the clock ending at/after S */
   double target;             /* --target X: stop after the clock with objective <= X */
-  uint64_t seed;             /* --seed N (default 1) */
+  uint64_t seed;             /* --seed N (default 1): the first of seeds */
+  uint64_t seeds[RUNOPT_MAX_SEEDS]; /* --seed 1,2,3: for stale sim, one sweep per seed */
+  uint32_t nseeds;
   const char *data;          /* --data FILE or NULL */
   const char *app_options;   /* --app-options k=v,... or NULL */
   const char *out;           /* --out FILE.csv or NULL (stdout) */

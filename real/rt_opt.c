@@ -262,6 +262,10 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
     snprintf(err, errlen, "--staleness: a real run takes one value, not a list");
     return ST_EPARSE;
   }
+  if (o->run.nseeds != 1) {
+    snprintf(err, errlen, "--seed: a real run takes one value, not a list");
+    return ST_EPARSE;
+  }
   if ((o->ckpt_every || o->resume) && !o->ckpt_dir) {
     snprintf(err, errlen, "%s needs --checkpoint-dir DIR",
              o->resume ? "--resume" : "--checkpoint-every");

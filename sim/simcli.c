@@ -349,11 +349,18 @@ static void sim_progress(void *arg, uint32_t clock, uint32_t clocks, double sim_
 /* The sweep's own process, which every run must not outlive. */
 static pid_t sim_sweep_pid;
 
-static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const st_config *cfg,
-                      uint32_t run, FILE *f) {
+static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, const st_config *cfg,
+                      uint32_t run, uint64_t seed, FILE *f) {
   /* If the sweep is killed (a batch system's SIGTERM, `timeout`), its runs
    * must not go on unattended. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != sim_sweep_pid) _exit(1);
+  /* This run's seed: its data (loaded by the parent), platform noise and
+   * stragglers. */
+  sim_cli one = *sweep;
+  one.o.seed = seed;
+  one.plat.seed = seed;
+  const sim_cli *c = &one;
+  uint32_t runs = c->o.nstaleness * c->o.nseeds;
   char err[512];
   char stal[16];
   harness_staleness_text(cfg->staleness, stal, sizeof stal);
@@ -362,7 +369,7 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
     fprintf(stderr, "stale sim: run %u (staleness %s): out of memory\n", (unsigned)run, stal);
     _exit(1);
   }
-  sim_progress_state ps = {run, c->o.nstaleness, stal, wall_now(), wall_now()};
+  sim_progress_state ps = {run, runs, stal, wall_now(), wall_now()};
   uint32_t ran = 0;
   int stopped_by = 0;
   sim_params p = {.app = app,
@@ -393,7 +400,7 @@ static void sim_child(const sim_cli *c, const app_ops *app, void *shared, const 
   }
   if (wall_now() - ps.start >= 3.0)
     fprintf(stderr, "stale sim: run %u/%u (staleness %s) done in %.0f s: %u clocks, %.4g simulated s, stopped by %s\n",
-            (unsigned)run + 1, (unsigned)c->o.nstaleness, stal, wall_now() - ps.start,
+            (unsigned)run + 1, (unsigned)runs, stal, wall_now() - ps.start,
             (unsigned)ran, ran ? st[ran - 1].time : 0.0, harness_stop_name(stopped_by));
   free(st);
   _exit(0);
@@ -408,19 +415,44 @@ static int sim_copy(FILE *from, FILE *to) {
   return ferror(from) ? ST_EIO : 0;
 }
 
-/* Runs every staleness value in its own child, at most c->jobs at a time,
- * and appends their rows to out in run order. 0 or 1 (failed; said why). */
-static int sim_sweep(const sim_cli *c, const app_ops *app, void *shared, const st_config *base,
-                     FILE *out, const char *outname) {
-  uint32_t runs = c->o.nstaleness;
-  FILE *tmp[RUNOPT_MAX_STALENESS] = {0};
-  pid_t pid[RUNOPT_MAX_STALENESS] = {0};
-  int state[RUNOPT_MAX_STALENESS] = {0}; /* 0 waiting, 1 running, 2 ok, 3 failed */
+/* Runs every (seed, staleness value) in its own child, seed by seed, at
+ * most c->jobs at a time, and appends their rows to out in run order. The
+ * app's data of each seed is loaded when its first run starts (*shared:
+ * that of the seed loaded last, owned by the caller). 0 or 1 (failed; said
+ * why). */
+static int sim_sweep(const sim_cli *c, const app_ops *app, const app_params *ap, void **shared,
+                     const st_config *base, FILE *out, const char *outname) {
+  uint32_t runs = c->o.nstaleness * c->o.nseeds, loaded = 0;
+  FILE **tmp = calloc(runs, sizeof *tmp);
+  pid_t *pid = calloc(runs, sizeof *pid);
+  int *state = calloc(runs, sizeof *state); /* 0 waiting, 1 running, 2 ok, 3 failed */
   uint32_t next = 0, emitted = 0, running = 0;
   int failed = 0;
+  if (!tmp || !pid || !state) {
+    fprintf(stderr, "stale sim: out of memory for %u runs\n", (unsigned)runs);
+    failed = 1;
+    runs = 0;
+  }
   sim_sweep_pid = getpid();
   while (emitted < runs) {
     while (!failed && next < runs && running < c->jobs) {
+      uint32_t k = next / c->o.nstaleness;
+      if (k != loaded) {
+        /* The runs of earlier seeds have their own copy (fork). */
+        app->free(*shared);
+        *shared = NULL;
+        app_params p = *ap;
+        p.seed = c->o.seeds[k];
+        char err[512] = "";
+        if (app->load(&p, shared, err, sizeof err) != 0) {
+          fprintf(stderr, "stale sim: %s (seed %llu): %s\n", app->name,
+                  (unsigned long long)p.seed, err[0] ? err : "loading failed");
+          *shared = NULL;
+          failed = 1;
+          break;
+        }
+        loaded = k;
+      }
       tmp[next] = tmpfile();
       if (!tmp[next]) {
         fprintf(stderr, "stale sim: cannot create a temporary file: %s\n", strerror(errno));
@@ -428,7 +460,7 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, void *shared, const s
         break;
       }
       st_config cfg = *base;
-      cfg.staleness = c->o.staleness[next];
+      cfg.staleness = c->o.staleness[next % c->o.nstaleness];
       cfg.ordered = (uint8_t)runopt_ordered(&c->o, cfg.staleness);
       fflush(NULL);
       pid_t p = fork();
@@ -437,7 +469,7 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, void *shared, const s
         failed = 1;
         break;
       }
-      if (p == 0) sim_child(c, app, shared, &cfg, next, tmp[next]);
+      if (p == 0) sim_child(c, app, *shared, &cfg, next, c->o.seeds[k], tmp[next]);
       pid[next] = p;
       state[next] = 1;
       running++;
@@ -475,6 +507,9 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, void *shared, const s
   }
   for (uint32_t r = 0; r < runs; r++)
     if (tmp[r]) fclose(tmp[r]);
+  free(tmp);
+  free(pid);
+  free(state);
   return failed;
 }
 
@@ -493,8 +528,8 @@ int sim_main(int argc, char **argv) {
     fprintf(stderr, "stale sim: %s\n", err);
     return 2;
   }
-  if (c.trace_frames && c.o.nstaleness != 1) {
-    fprintf(stderr, "stale sim: --trace-frames: needs a single --staleness value\n");
+  if (c.trace_frames && (c.o.nstaleness != 1 || c.o.nseeds != 1)) {
+    fprintf(stderr, "stale sim: --trace-frames: needs a single --staleness and --seed value\n");
     return 2;
   }
   const app_ops *app = app_find(c.o.app);
@@ -574,7 +609,7 @@ int sim_main(int argc, char **argv) {
   csv_init(&w, out);
   int failed = harness_csv_header(&w, sim_columns, SIM_NCOLUMNS, "sim_time_s", app) != 0 || csv_flush(&w) != 0;
   if (failed) fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
-  if (!failed) failed = sim_sweep(&c, app, shared, &cfg, out, outname);
+  if (!failed) failed = sim_sweep(&c, app, &ap, &shared, &cfg, out, outname);
   if (out != stdout) {
     if (fclose(out) != 0 && !failed) {
       fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
@@ -586,7 +621,7 @@ int sim_main(int argc, char **argv) {
   /* A CSV missing runs would pass for a whole one: leave none. */
   if (failed && out != stdout && unlink(c.o.out) == 0)
     fprintf(stderr, "stale sim: removed the incomplete %s\n", c.o.out);
-  app->free(shared);
+  if (shared) app->free(shared);
   return failed ? 1 : 0;
 }
 
