@@ -62,6 +62,9 @@ typedef struct app_ops {
   /* The objective of a summed metrics row; name says what it is ("rmse"). */
   double (*objective)(void *shared, const float *metrics_row);
   const char *objective_name;
+  /* 1 if the objective improves upward (a likelihood, an accuracy): a
+   * --target is then reached at or above it. 0: lower is better. */
+  uint8_t maximize;
   void (*free)(void *shared);
   /* Optional extra metrics, one CSV column each after blocked_s: nextra
    * names (static strings) and extra(shared, summed metrics row, k) for

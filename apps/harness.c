@@ -7,7 +7,9 @@
 int harness_stop_active(const harness_stop *st) { return st->has_until || st->has_target; }
 
 int harness_stop_met(const harness_stop *st, double time, double objective) {
-  if (st->has_target && isfinite(objective) && objective <= st->target) return HARNESS_STOP_TARGET;
+  if (st->has_target && isfinite(objective) &&
+      (st->maximize ? objective >= st->target : objective <= st->target))
+    return HARNESS_STOP_TARGET;
   if (st->has_until && time >= st->until_time) return HARNESS_STOP_TIME;
   return 0;
 }

@@ -45,7 +45,8 @@
 typedef struct harness_stop {
   uint8_t has_until, has_target; /* which rules are set (zeroed: none) */
   double until_time; /* stop after the clock ending at or after this */
-  double target;     /* stop after the clock whose objective is <= this */
+  double target;     /* stop after the clock whose objective reaches this */
+  uint8_t maximize;  /* reaching is >= target (app_ops.maximize), else <= */
 } harness_stop;
 
 #define HARNESS_STOP_LAG 16u
@@ -56,7 +57,7 @@ enum { HARNESS_STOP_CLOCKS = 0, HARNESS_STOP_TIME = 1, HARNESS_STOP_TARGET = 2 }
 /* Whether a time or target rule is set. */
 int harness_stop_active(const harness_stop *st);
 /* The rule itself, decided once for every backend: HARNESS_STOP_TARGET if
- * objective is a number <= target, HARNESS_STOP_TIME if time >= until_time,
+ * objective is a number that reaches target (<=, or >= when maximize), HARNESS_STOP_TIME if time >= until_time,
  * else 0. A nan objective never meets a target. */
 int harness_stop_met(const harness_stop *st, double time, double objective);
 /* Clocks between a clock and the decision taken from it (see above). */

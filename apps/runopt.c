@@ -216,9 +216,10 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
   return 0;
 }
 
-harness_stop runopt_stop(const runopt *o) {
+harness_stop runopt_stop(const runopt *o, const app_ops *app) {
   harness_stop st = {.has_until = o->has_until, .has_target = o->has_target,
-                     .until_time = o->until_time, .target = o->target};
+                     .until_time = o->until_time, .target = o->target,
+                     .maximize = app->maximize};
   return st;
 }
 
@@ -237,7 +238,8 @@ const char *runopt_help(void) {
          "  --clocks N              clocks each worker runs at most (default 20)\n"
          "  --until-time S          stop after the clock that ends at or after S seconds\n"
          "                          (simulated in stale sim, since the start in stale run)\n"
-         "  --target X              stop after the clock whose objective is <= X\n"
+         "  --target X              stop after the clock whose objective reaches X (<= X,\n"
+         "                          or >= X for an objective that improves upward)\n"
          "                          (the first of --clocks, --until-time, --target ends a run)\n"
          "  --seed N                random seed for data, platform and app (default 1); for\n"
          "                          stale sim a comma list repeats the sweep for each seed\n"

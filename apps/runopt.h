@@ -65,8 +65,8 @@ int runopt_staleness_list(const char *s, uint32_t *out, uint32_t max, uint32_t *
  * nothing and makes the result independent of message timing. */
 int runopt_ordered(const runopt *o, uint32_t staleness);
 
-/* The stopping rules given (--until-time, --target). */
-harness_stop runopt_stop(const runopt *o);
+/* The stopping rules given (--until-time, --target) for app's objective. */
+harness_stop runopt_stop(const runopt *o, const app_ops *app);
 
 /* Checks what every run needs (an app name). 0 or ST_EPARSE. */
 int runopt_check(const runopt *o, char *err, size_t errlen);

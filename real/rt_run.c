@@ -424,7 +424,7 @@ static void *worker_main(void *arg) {
   harness_hooks hooks = {.ctx = rw, .after_init = worker_after_init,
                          .after_clock = worker_after_clock, .clock_time = worker_clock_time};
   harness_run run = {.app = r->app, .shared = r->shared, .first = r->start,
-                     .end = r->o.run.clocks, .hooks = &hooks, .stop = runopt_stop(&r->o.run),
+                     .end = r->o.run.clocks, .hooks = &hooks, .stop = runopt_stop(&r->o.run, r->app),
                      .staleness = r->cfg.staleness};
   char msg[sizeof r->worker_msg];
   uint32_t end;
@@ -634,7 +634,7 @@ static int write_csv(rt_run *r) {
   csv_writer w;
   csv_init(&w, f);
   int rc = harness_csv_header(&w, rt_columns, RT_NCOLUMNS, "time_s", r->app);
-  harness_stop stop = runopt_stop(&r->o.run);
+  harness_stop stop = runopt_stop(&r->o.run, r->app);
   /* The reason, as the workers decided it: the rule met by the clock the
    * decision came from (the same time and metrics row they read). */
   const char *why = "clocks";
@@ -771,7 +771,7 @@ static uint32_t write_partial_csv(rt_run *r) {
     csv_writer cw;
     csv_init(&cw, f);
     int rc = harness_csv_header(&cw, rt_columns, RT_NCOLUMNS, "time_s", r->app);
-    harness_stop stop = runopt_stop(&r->o.run);
+    harness_stop stop = runopt_stop(&r->o.run, r->app);
     for (uint32_t c = 0; c < n && rc == 0; c++) {
       harness_csv_run_fields(&cw, 0, r->app, &r->cfg, clocks, r->o.run.seed, &stop);
       csv_str(&cw, "real");

@@ -280,7 +280,7 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *s
   csv_writer w;
   csv_init(&w, f);
   int rc = 0;
-  harness_stop stop = runopt_stop(&c->o);
+  harness_stop stop = runopt_stop(&c->o, app);
   for (uint32_t k = 0; k < ran && rc == 0; k++) {
     harness_csv_run_fields(&w, run, app, cfg, c->o.clocks, c->o.seed, &stop);
     if (c->platform_file) {
@@ -376,7 +376,7 @@ static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, co
                   .shared = shared,
                   .cfg = *cfg,
                   .clocks = c->o.clocks,
-                  .stop = runopt_stop(&c->o),
+                  .stop = runopt_stop(&c->o, app),
                   .ran = &ran,
                   .stopped_by = &stopped_by,
                   .platform_file = c->platform_file,

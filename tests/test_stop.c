@@ -143,6 +143,11 @@ START_TEST(decision_functions) {
   ck_assert_int_eq(harness_stop_met(&st, 1.0, 0.5), HARNESS_STOP_TARGET);
   ck_assert_int_eq(harness_stop_met(&st, 3.0, 0.1), HARNESS_STOP_TARGET);
   ck_assert_int_eq(harness_stop_met(&st, 1.0, NAN), 0); /* a diverged run never meets it */
+  st.maximize = 1; /* an objective that improves upward */
+  ck_assert_int_eq(harness_stop_met(&st, 1.0, 0.5), HARNESS_STOP_TARGET);
+  ck_assert_int_eq(harness_stop_met(&st, 1.0, 0.4), 0);
+  ck_assert_int_eq(harness_stop_met(&st, 1.0, 0.6), HARNESS_STOP_TARGET);
+  st.maximize = 0;
   ck_assert_uint_eq(harness_stop_lag(0), 0);
   ck_assert_uint_eq(harness_stop_lag(3), 3);
   ck_assert_uint_eq(harness_stop_lag(ST_STALENESS_INF), HARNESS_STOP_LAG);
@@ -166,7 +171,10 @@ START_TEST(flags_parse_and_refuse) {
   int i = 0;
   ck_assert_int_eq(runopt_parse(&o, 7, argv, &i, err, sizeof err), 1);
   ck_assert_int_eq(runopt_parse(&o, 7, argv, &i, err, sizeof err), 1);
-  harness_stop st = runopt_stop(&o);
+  app_ops up = {.name = "up", .maximize = 1};
+  harness_stop st = runopt_stop(&o, &up);
+  ck_assert_int_eq(harness_stop_met(&st, 0.0, 0.81), HARNESS_STOP_TARGET);
+  ck_assert_int_eq(harness_stop_met(&st, 0.0, 0.79), 0);
   ck_assert(st.has_until && st.has_target && st.until_time == 0.25 && st.target == 0.8);
   ck_assert_int_eq(runopt_parse(&o, 7, argv, &i, err, sizeof err), ST_EPARSE);
   ck_assert_msg(strstr(err, "--until-time") && strstr(err, "-1"), "%s", err);
