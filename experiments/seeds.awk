@@ -2,8 +2,9 @@
 # (staleness) as mean and band (min..max over seeds), for plots/sweep.gp and
 # the README tables. Columns are found by name; the time column is
 # sim_time_s (stale sim) or time_s (stale run).
-#   awk -F, -v target=X [-v until=T] [-v grid=N] [-v prefix=P] -f experiments/seeds.awk run.csv
-# target: the objective to reach (lower is better); until: the time budget
+#   awk -F, -v target=X [-v maximize=1] [-v until=T] [-v grid=N] [-v prefix=P] -f experiments/seeds.awk run.csv
+# target: the objective to reach (at or below it; at or above with
+# maximize=1, for an objective that improves upward); until: the time budget
 # every run was given (a run reaching the target after it does not count;
 # default: no budget); grid: points of the time axis (default 60).
 # Writes (each block one bound, in the CSV's order, blocks separated by two
@@ -48,7 +49,7 @@ NR == 1 {
   why[r] = hasstop ? $col["stopped_by"] : ""
   if (num(o)) upd("co" SUBSEP b SUBSEP c, o + 0)
   if (num(m)) upd("cm" SUBSEP b SUBSEP c, m + 0)
-  if (num(o) && !(r in ttt) && target != "" && o + 0 <= target + 0 && (until == "" || t <= until + 0)) ttt[r] = t
+  if (num(o) && !(r in ttt) && target != "" && (maximize ? o + 0 >= target + 0 : o + 0 <= target + 0) && (until == "" || t <= until + 0)) ttt[r] = t
 }
 END {
   if (bad) exit 2
@@ -84,7 +85,7 @@ END {
     }
     print "\n" > ft
   }
-  print "staleness,seeds,reached,clocks_per_s_mean,clocks_per_s_min,clocks_per_s_max,ttt_mean,ttt_min,ttt_max,final_mean,final_min,final_max,clocks_mean,target,until" > fb
+  print "staleness,seeds,reached,clocks_per_s_mean,clocks_per_s_min,clocks_per_s_max,ttt_mean,ttt_min,ttt_max,final_mean,final_min,final_max,clocks_mean,target,until,maximize" > fb
   print "seed,run,staleness,time_to_target_s,clocks,final_time_s,final_objective,stopped_by" > fr
   for (i = 1; i <= nruns; i++) {
     r = rorder[i]; b = rb[r]
@@ -98,6 +99,6 @@ END {
   for (k = 1; k <= nbounds; k++) {
     b = border[k]
     split(stat("ncl" SUBSEP b), ncl, " ")
-    printf "%s,%d,%d,%s,%s,%s,%.4g,%s,%s\n", b, nb[b], reached[b] + 0, cstat("rate" SUBSEP b), cstat("ttt" SUBSEP b), cstat("fin" SUBSEP b), ncl[1], target, until > fb
+    printf "%s,%d,%d,%s,%s,%s,%.4g,%s,%s,%d\n", b, nb[b], reached[b] + 0, cstat("rate" SUBSEP b), cstat("ttt" SUBSEP b), cstat("fin" SUBSEP b), ncl[1], target, until, maximize + 0 > fb
   }
 }

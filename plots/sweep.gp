@@ -10,22 +10,32 @@
 if (!exists("title")) title = "stale: staleness sweep"
 if (!exists("metric")) metric = "objective"
 if (!exists("xunit")) xunit = "simulated"
+if (!exists("ylab")) ylab = "held-out ".metric
 clock = p."_clock.dat"; tim = p."_time.dat"; bnd = p."_bounds.csv"
-set terminal pngcairo size 1500,1000 font "sans,11"
+set terminal pngcairo size 1500,1000 font "sans,11" noenhanced
 set output out
 bounds = system("awk -F, 'NR>1{printf \"%s \", $1}' ".bnd)
 nb = words(bounds)
 target = system("awk -F, 'NR==2{print $14; exit}' ".bnd)
 until = system("awk -F, 'NR==2{print $15; exit}' ".bnd)
+reach = system("awk -F, 'NR==2{print ($16 == 1 ? \">=\" : \"<=\"); exit}' ".bnd)
 label(b) = (b eq "0" ? "0 (BSP)" : (b eq "inf" ? "inf (async)" : b))
 set multiplot layout 2,2 title title
 set grid
 set key top right title "staleness s" opaque
 set style fill transparent solid 0.18 noborder
 
+# The y range of (a) and (c): the workers' curves (a diverging model's
+# dashed line may leave it).
+stats clock using 4 nooutput
+ytop = STATS_max
+stats clock using 3 nooutput
+ybot = STATS_min
+ypad = (ytop - ybot) * 0.05
+set yrange [ybot - ypad : ytop + ypad]
 set title "(a) progress per clock"
 set xlabel "clock"
-set ylabel "held-out ".metric
+set ylabel ylab
 plot for [i=1:nb] clock index (i-1) using 1:3:4 with filledcurves lc i notitle, \
      for [i=1:nb] clock index (i-1) using 1:2 with lines lw 2 lc i title label(word(bounds,i)), \
      for [i=1:nb] clock index (i-1) using 1:5 with lines dt 2 lc i notitle
@@ -41,12 +51,12 @@ set datafile separator comma
 plot bnd using 0:4:xticlabels(label(strcol(1))) every ::1 with boxes lc rgb "#3060a0", \
      bnd using 0:4:5:6 every ::1 with yerrorbars lc rgb "black" pt 0
 set datafile separator whitespace
-unset yrange
+set yrange [ybot - ypad : ytop + ypad]
 set xtics auto
 
 set title "(c) progress per ".xunit." second".(until ne "" ? sprintf(" (every run given %s s)", until) : "")
 set xlabel xunit." time (s)"
-set ylabel "held-out ".metric
+set ylabel ylab
 set key top right title "staleness s" opaque
 set style fill transparent solid 0.18 noborder
 if (target ne "") set arrow from graph 0, first real(target) to graph 1, first real(target) nohead dt 3 lc rgb "gray40"
@@ -54,8 +64,9 @@ plot for [i=1:nb] tim index (i-1) using 1:3:4 with filledcurves lc i notitle, \
      for [i=1:nb] tim index (i-1) using 1:2 with lines lw 2 lc i title label(word(bounds,i)), \
      for [i=1:nb] tim index (i-1) using 1:5 with lines dt 2 lc i notitle
 unset arrow
+unset yrange
 
-set title "(d) time to ".metric." <= ".target." (mean and range over the seeds that reach it)"
+set title "(d) time to ".metric." ".reach." ".target." (mean and range over the seeds that reach it)"
 set xlabel "staleness bound s"
 set ylabel xunit." time to target (s)"
 set key off
