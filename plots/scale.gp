@@ -3,7 +3,7 @@
 #   gnuplot -e "data='out/scale_summary.csv'; out='out/scale.png'; title='...'" plots/scale.gp
 if (!exists("title")) title = "stale: scaling"
 set datafile separator comma
-set terminal pngcairo size 1400,560 font "sans,11"
+set terminal pngcairo size 1400,560 font "sans,11" noenhanced
 set output out
 set multiplot layout 1,2 title title
 set logscale x 2

@@ -607,5 +607,6 @@ const app_ops lda_app = {
     .worker_load = lda_worker_load,
     .objective = lda_objective,
     .objective_name = "loglik_per_token",
+    .maximize = 1,
     .free = lda_free,
 };
