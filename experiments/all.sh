@@ -13,22 +13,19 @@ set -euo pipefail
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
 figures=(
-    "staleness.png  experiments/staleness_sweep.sh"
-    "scale.png      experiments/scale.sh"
+    "staleness.png      experiments/staleness_sweep.sh"
+    "dnn_staleness.png  env HOST_SPEED=46Gf CLOCKS=150 experiments/dnn_sweep.sh"
+    "staleness_lda.png  env APP=lda experiments/staleness_sweep.sh"
+    "scale.png          experiments/scale.sh"
 )
-# Other apps' sweeps, once their app is registered: the same script with
-# APP as its parameter, or the app's own script if it has one.
-for app in lasso lda dnn; do
-    build/stale sim --app "$app" --nodes 2 --clocks 1 --out /dev/null >/dev/null 2>&1 || continue
-    if [[ -x experiments/${app}_sweep.sh ]]; then
-        figures+=("${app}_staleness.png  experiments/${app}_sweep.sh")
-    else
-        figures+=("${app}_staleness.png  env APP=$app experiments/staleness_sweep.sh")
-    fi
-done
+# What a figure needs first (its data), by PNG.
+declare -A before=([staleness_lda.png]=experiments/lda_manpages.sh)
 
 if [[ ${1:-} == --list ]]; then
-    printf '%s\n' "${figures[@]}"
+    for f in "${figures[@]}"; do
+        png=${f%% *}
+        echo "plots/$png: ${before[$png]:+${before[$png]} && }$(echo ${f#* })"
+    done
     exit 0
 fi
 [[ -x build/stale ]] || { echo "all.sh: build/stale not built (run scripts/main.sh)" >&2; exit 1; }
@@ -36,6 +33,10 @@ total=$(date +%s)
 for f in "${figures[@]}"; do
     png=${f%% *}
     read -ra cmd <<< "${f#* }"
+    if [[ -n ${before[$png]:-} ]]; then
+        echo "all.sh: ${before[$png]} (data for $png)" >&2
+        "${before[$png]}" >&2
+    fi
     echo "all.sh: ${cmd[*]}" >&2
     t0=$(date +%s)
     out=$("${cmd[@]}" | tail -1)
