@@ -34,12 +34,6 @@ int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *wh
   const harness_hooks *h = run->hooks;
   *why = 0;
   if (!harness_stop_active(&run->stop)) return 0;
-  if (h && h->last_clock) {
-    uint32_t last = h->last_clock(h->ctx);
-    if (last == UINT32_MAX || c < last) return 0;
-    *why = HARNESS_STOP_TIME; /* the backend knows which rule; any > 0 stops */
-    return *why;
-  }
   /* Decided from clock d = c - lag, complete and the same for everyone. */
   uint32_t lag = harness_stop_lag(run->staleness);
   if (c < lag || c - lag < run->first) return 0;

@@ -24,31 +24,24 @@
  * below target (--target), whichever comes first. In a data-parallel run
  * every worker must stop after the same clock, or the others would wait
  * forever for its updates; a worker cannot simply look at its own clock's
- * time or its own view of the objective. The rule itself is decided once,
- * here (harness_stop_met: on the clock's time, the CSV's, and its summed
- * metrics row, the CSV's objective); the first clock d whose record meets
- * it ends the run. How every worker learns of it, two ways:
+ * time or its own view of the objective. Two ways the workers agree:
  *
- *  - The backend sees the whole cluster at one instant (hooks.last_clock:
- *    the simulator). When clock d's record is complete (its last worker
- *    finished it at a simulated time >= until_time; or its metrics row is
- *    complete at its shard, final since no later clock writes it, and meets
- *    the target) the simulator takes the highest clock any worker is in
- *    then, L in d + 1 .. d + s + 2, as the last one. Each worker finishes L
- *    and stops; none has gone past it, and none waits for anything it would
- *    not wait for anyway, so the bound keeps its meaning (inf stays
- *    asynchronous). Deterministic: simulated time orders every event.
- *  - Otherwise (the real runtime, nodes apart) the decision about clock d
- *    is taken after clock d + lag, lag = min(s, HARNESS_STOP_LAG), from
- *    data every worker reads identically: the metrics row of clock d
- *    through the PS once complete (ps_get_complete: every worker's updates
- *    of clock d at its shard, the same floats for every reader; under SSP
- *    a worker past clock d + s waits for them anyway, so a finite bound
- *    costs no extra waiting), and the time clock d ended (hooks.clock_time:
- *    rank 0's maximum over nodes, sent to all). Every worker stops after
- *    clock d + lag. For a bound above HARNESS_STOP_LAG (inf) this keeps a
- *    worker within HARNESS_STOP_LAG clocks of the slowest while a time or
- *    target rule is set; with --clocks alone nothing waits. */
+ * The decision about clock c is taken after clock c + lag, lag = min(s,
+ * HARNESS_STOP_LAG), from data every worker sees identically, on every
+ * backend:
+ *  - the metrics row of clock c, read through the PS once complete
+ *    (ps_get_complete: every worker's updates of clock c are at its shard,
+ *    and no later clock writes that row, so every reader gets the same
+ *    floats). Under SSP a worker past clock c + s waits for those updates
+ *    anyway, so for a finite bound the rule costs no extra waiting;
+ *  - the time clock c ended (hooks.clock_time: the simulator's record of
+ *    the simulated instant its last worker finished it; the real runtime's
+ *    maximum over nodes, gathered by rank 0 and sent to all).
+ * So every worker stops after the same clock c* + lag, c* the first clock
+ * meeting the rule; `stale sim` and `stale run` stop at the same clock for
+ * the same objectives. For a bound above HARNESS_STOP_LAG (inf) the
+ * waiting keeps a worker within HARNESS_STOP_LAG clocks of the slowest
+ * while a time or target rule is set; with --clocks alone nothing waits. */
 typedef struct harness_stop {
   uint8_t has_until, has_target; /* which rules are set (zeroed: none) */
   double until_time; /* stop after the clock ending at or after this */
@@ -90,11 +83,8 @@ typedef struct harness_hooks {
   /* After ps_clock of clock c returned (per-clock statistics, checkpoints). */
   int (*after_clock)(void *ctx, ps_worker *w, void *wstate, uint32_t clock, char *msg,
                      size_t msglen);
-  /* Optional: the backend decides the last clock (see harness_stop), or
-   * UINT32_MAX while it has not. */
-  uint32_t (*last_clock)(void *ctx);
-  /* Without last_clock, needed for until_time: blocks until every worker
-   * has finished clock c and gives the time it ended (the CSV's time). */
+  /* Needed for until_time: blocks until every worker has finished clock c
+   * and gives the time it ended (the CSV's time column). */
   int (*clock_time)(void *ctx, ps_worker *w, uint32_t clock, double *time);
   /* Before worker_free, with failed non-zero if the worker failed (the
    * simulator keeps the state alive for model_terms). */

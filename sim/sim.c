@@ -49,12 +49,9 @@ typedef struct sim_ctx {
   uint32_t *shards_done;  /* [clocks] */
   uint32_t model_done;
   void **wstates;         /* [nworkers] */
-  sg_mutex_t model_mutex; /* with model_cond */
+  sg_mutex_t model_mutex; /* with model_cond and clock_cond */
   sg_cond_t model_cond;   /* model_done moved */
-  /* The stopping rule: the decided last clock (UINT32_MAX: not yet), the
-   * clock whose record met the rule and how. */
-  uint32_t last, met_at;
-  int why;
+  sg_cond_t clock_cond;   /* a clock was finished by every worker */
 } sim_ctx;
 
 static int sim_initialised;
@@ -110,25 +107,16 @@ static void sim_before_step(void *ctx, ps_worker *w, uint32_t clock) {
   r->bnodes[w->client_index].slow[w->id] = sim_straggle(r->p, w->client_index, clock);
 }
 
-/* The stopping rule is met (see harness.h): the last clock is the highest
- * any worker is in at this simulated instant. Each finishes it and none has
- * gone past it, so all stop after the same clock without waiting for
- * anything they would not wait for anyway. */
-static void sim_announce(sim_ctx *r) {
-  if (r->last != UINT32_MAX) return;
-  uint32_t last = 0;
-  for (uint32_t i = 0; i < r->nworkers; i++) {
-    const ps_worker *w = &r->workers[i].w;
-    st_clock_t c = cl_worker_clock(w->client, w->id);
-    if (c > last) last = c;
-  }
-  r->last = last < r->p->clocks ? last : r->p->clocks - 1;
-}
-
-/* Harness hook: the run's last clock once decided. */
-static uint32_t sim_last_clock(void *ctx) {
+/* Harness hook for --until-time: waits until every worker has finished
+ * clock c; its time is the simulated instant the last one did. */
+static int sim_clock_time(void *ctx, ps_worker *w, uint32_t c, double *time) {
+  (void)w;
   sim_ctx *r = ctx;
-  return r->last;
+  sg_mutex_lock(r->model_mutex);
+  while (r->finished[c] < r->nworkers && !r->world.error) sg_cond_wait(r->clock_cond, r->model_mutex);
+  sg_mutex_unlock(r->model_mutex);
+  *time = r->stats[c].time;
+  return r->finished[c] == r->nworkers ? 0 : ST_ESTATE;
 }
 
 static int sim_after_init(void *ctx, ps_worker *w, void *ws, char *msg, size_t msglen) {
@@ -190,10 +178,8 @@ static void sim_model_eval(sim_ctx *r, uint32_t k) {
   sg_mutex_unlock(r->model_mutex);
 }
 
-/* simbe hook: a server handled a frame. Clocks its shard now has from
- * every worker: a complete metrics row may meet the target (it is final:
- * no later clock writes it); a clock every shard has is the model's
- * snapshot. */
+/* simbe hook: a server handled a frame. A clock that every shard now has
+ * from every worker is the model's snapshot. */
 static void sim_server_frame(void *arg, simbe_node *n) {
   sim_ctx *r = arg;
   const st_config *cfg = &r->p->cfg;
@@ -202,16 +188,6 @@ static void sim_server_frame(void *arg, simbe_node *n) {
   if (now <= was) return;
   r->shard_seen[shard] = now;
   for (st_clock_t k = was; k < now && k < r->p->clocks; k++) {
-    if (r->p->stop.has_target && r->last == UINT32_MAX &&
-        tbl_shard(APP_METRICS_TABLE, k, cfg->nservers) == shard) {
-      float row[APP_METRICS_WIDTH];
-      if (srv_read_row(n->node->server, APP_METRICS_TABLE, k, row) == 0 &&
-          harness_stop_met(&r->p->stop, -INFINITY, r->p->app->objective(r->p->shared, row))) {
-        r->met_at = k;
-        r->why = HARNESS_STOP_TARGET;
-        sim_announce(r);
-      }
-    }
     if (++r->shards_done[k] == cfg->nservers) sim_model_eval(r, k);
   }
 }
@@ -230,12 +206,9 @@ static int sim_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *
     s->time = simgrid_get_clock();
     s->bytes = r->world.bytes_sent;
     s->blocked = r->world.blocked;
-    int met = p->stop.has_until ? harness_stop_met(&p->stop, s->time, NAN) : 0;
-    if (met && r->last == UINT32_MAX) {
-      r->met_at = c;
-      r->why = met;
-      sim_announce(r);
-    }
+    sg_mutex_lock(r->model_mutex);
+    sg_cond_notify_all(r->clock_cond);
+    sg_mutex_unlock(r->model_mutex);
     if (p->progress) p->progress(p->progress_arg, c, p->clocks, s->time);
   }
   return 0;
@@ -253,7 +226,7 @@ static void sim_worker_actor(int argc, char **argv) {
                          .after_init = sim_after_init,
                          .before_step = sim_before_step,
                          .after_clock = sim_after_clock,
-                         .last_clock = sim_last_clock,
+                         .clock_time = sim_clock_time,
                          .before_free = sim_before_free};
   harness_run run = {.app = p->app, .shared = p->shared, .first = 0, .end = p->clocks,
                      .hooks = &hooks, .stop = p->stop, .staleness = p->cfg.staleness};
@@ -372,6 +345,7 @@ static void sim_free(sim_ctx *r) {
   free(r->shards_done);
   free(r->wstates);
   if (r->model_cond) sg_cond_destroy(r->model_cond);
+  if (r->clock_cond) sg_cond_destroy(r->clock_cond);
   if (r->model_mutex) sg_mutex_destroy(r->model_mutex);
   free(r->world.mbox);
   simbe_timers_free(&r->world);
@@ -404,7 +378,7 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
   r->end = UINT32_MAX;
   r->model_mutex = sg_mutex_init();
   r->model_cond = sg_cond_init();
-  r->last = UINT32_MAX;
+  r->clock_cond = sg_cond_init();
   r->world.server_frame = sim_server_frame;
   r->world.server_frame_arg = r;
   if (!hosts || !r->world.mbox || !r->bnodes || !r->nodes || !r->workers || !r->finished ||
@@ -551,8 +525,11 @@ int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen
       rc = sim_objectives(&r);
       if (rc) snprintf(err, errlen, "reading the metrics rows failed: %s", st_strerror(rc));
       if (p->ran) *p->ran = r.end;
-      if (p->stopped_by) *p->stopped_by = r.last != UINT32_MAX ? r.why : HARNESS_STOP_CLOCKS;
-      if (p->met_at) *p->met_at = r.last != UINT32_MAX ? r.met_at : UINT32_MAX;
+      uint32_t d = harness_stop_clock(&p->stop, p->cfg.staleness, 0, r.end, p->clocks);
+      if (p->stopped_by)
+        *p->stopped_by =
+            d == UINT32_MAX ? HARNESS_STOP_CLOCKS
+                            : harness_stop_met(&p->stop, r.stats[d].time, r.stats[d].objective);
     }
     if (rc == 0 && p->inspect) p->inspect(p->inspect_arg, r.nodes, p->cfg.nclients);
   }

@@ -44,7 +44,6 @@ typedef struct sim_params {
    * it ended (HARNESS_STOP_*). */
   uint32_t *ran;
   int *stopped_by;
-  uint32_t *met_at; /* the clock whose record met the rule (UINT32_MAX: none) */
   const char *platform_file; /* NULL: build from plat */
   plat_spec plat;            /* nodes must equal cfg.nclients when used */
   uint32_t stack_kib;        /* actor stack size; 0: SIM_DEFAULT_STACK_KIB */

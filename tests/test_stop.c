@@ -1,7 +1,7 @@
 /* test_stop.c: each stopping rule stops a run where it should. The rule
  * (apps/harness.h): the first clock d whose record meets --until-time or
- * --target ends the run (see check_runs for after which clock), unless
- * --clocks comes first. Runs of `stale sim` and `stale launch` are checked against that
+ * --target ends the run after clock d + min(s, 16), unless --clocks comes
+ * first. Runs of `stale sim` and `stale launch` are checked against that
  * from their own CSV (the time and objective of every clock), for BSP, a
  * finite bound and inf; the same seed gives the same bytes. */
 #include <check.h>
@@ -105,49 +105,28 @@ static uint32_t staleness_of(const char *s) {
   return !strcmp(s, "inf") ? ST_STALENESS_INF : (uint32_t)strtoul(s, NULL, 10);
 }
 
-/* Checks every run of the CSV against the rule; counts[HARNESS_STOP_*]
- * gets how many runs each reason ended. The first clock d whose record
- * meets the rule ends the run: the real runtime (sim = 0) after clock
- * d + min(s, 16) exactly; the simulator after the highest clock a worker was
- * in when d's record was complete: d + 1 at s = 0, at most d + s + 2 for a
- * finite bound (a worker past that would have read updates of clocks after
- * d, not yet made), anything after d for inf. With both rules the
- * simulator acts on whichever record is complete first (a clock's time is
- * known before its metrics row is at its shard), so there d is the first
- * clock meeting the rule the run names. */
-static void check_runs(const row *rows, int n, const harness_stop *st, uint32_t clocks, int sim,
+/* Checks every run of the CSV against the rule; returns how many runs were
+ * ended by each reason (counts[HARNESS_STOP_*]). */
+static void check_runs(const row *rows, int n, const harness_stop *st, uint32_t clocks,
                        int counts[3]) {
   counts[0] = counts[1] = counts[2] = 0;
   for (int i = 0; i < n;) {
     int j = i;
     while (j < n && !strcmp(rows[j].run, rows[i].run)) j++;
-    uint32_t s = staleness_of(rows[i].staleness), lag = harness_stop_lag(s);
-    uint32_t got = (uint32_t)(j - i), lo = clocks, hi = clocks;
-    const char *said = rows[i].stopped_by;
-    harness_stop rule = *st;
-    if (sim && rule.has_until && rule.has_target) {
-      if (!strcmp(said, "time")) rule.has_target = 0;
-      if (!strcmp(said, "target")) rule.has_until = 0;
-    }
+    uint32_t lag = harness_stop_lag(staleness_of(rows[i].staleness));
+    uint32_t got = (uint32_t)(j - i), want = clocks;
     int why = HARNESS_STOP_CLOCKS;
     for (int k = i; k < j; k++) {
       ck_assert_uint_eq(rows[k].clock, (unsigned)(k - i));
-      int met = harness_stop_met(&rule, rows[k].time, rows[k].obj);
-      uint32_t d = (uint32_t)(k - i);
-      if (!met) continue;
-      if (!sim) {
-        lo = hi = d + lag + 1 < clocks ? d + lag + 1 : clocks;
-      } else {
-        lo = d + 2 < clocks ? d + 2 : clocks;
-        hi = s == 0 ? lo : s == ST_STALENESS_INF ? clocks : (d + s + 3 < clocks ? d + s + 3 : clocks);
+      int met = harness_stop_met(st, rows[k].time, rows[k].obj);
+      if (met && (uint32_t)(k - i) + lag + 1 < clocks) {
+        want = (uint32_t)(k - i) + lag + 1;
+        why = met;
+        break;
       }
-      why = met;
-      break;
     }
-    ck_assert_msg(got >= lo && got <= hi, "run %s (s=%s): %u clocks, the rule says %u..%u",
-                  rows[i].run, rows[i].staleness, got, lo, hi);
-    /* Met too late to end the run before its last clock: either name. */
-    if (got == clocks && strcmp(said, "clocks") == 0) why = HARNESS_STOP_CLOCKS;
+    ck_assert_msg(got == want, "run %s (s=%s): %u clocks, the rule says %u", rows[i].run,
+                  rows[i].staleness, got, want);
     for (int k = i; k < j; k++) ck_assert_str_eq(rows[k].stopped_by, harness_stop_name(why));
     counts[why]++;
     i = j;
@@ -227,7 +206,7 @@ START_TEST(sim_stops_where_each_rule_says) {
                  (char *)cases[k].value, (char *)cases[k].flag2, (char *)cases[k].value2, NULL};
     ck_assert_int_eq(run(a, "stop.out", "stop.err"), 0);
     int n = load("stop_sim.csv", "sim_time_s", rows), counts[3];
-    check_runs(rows, n, &cases[k].st, 40, 1, counts);
+    check_runs(rows, n, &cases[k].st, 40, counts);
     ck_assert_msg(counts[HARNESS_STOP_TIME] + counts[HARNESS_STOP_TARGET] >= cases[k].must_stop,
                   "case %zu: only %d runs ended by the rule", k,
                   counts[HARNESS_STOP_TIME] + counts[HARNESS_STOP_TARGET]);
@@ -261,10 +240,10 @@ START_TEST(sim_same_seed_same_bytes) {
 }
 END_TEST
 
-/* The real runtime takes the decision from the same data: at s = 0 it
- * stops one clock before the simulator (which decides once the next clock
- * began), with the same objectives bit for bit (ordered mode); at s = 1 by
- * the time gathered from all nodes. */
+/* The real runtime takes the same decision from the same data: at s = 0
+ * it stops after the same clock as the simulator, with the same objective
+ * (bit for bit, ordered mode); at s = 1 by the time gathered from all
+ * nodes. */
 START_TEST(launch_stops_where_sim_does) {
   char *s[] = {STALE_PROG, "sim", "--app", "mf", "--nodes", "4", "--clocks", "30",
                "--staleness", "0", "--target", "0.85", "--out", "stop_s.csv", NULL};
@@ -279,14 +258,11 @@ START_TEST(launch_stops_where_sim_does) {
   int ns = load("stop_s.csv", "sim_time_s", rows), nl = load("stop_l.csv", "time_s", other);
   harness_stop st = {.has_target = 1, .target = 0.85};
   int counts[3];
-  check_runs(rows, ns, &st, 30, 1, counts);
+  check_runs(rows, ns, &st, 30, counts);
   ck_assert_int_eq(counts[HARNESS_STOP_TARGET], 1);
-  check_runs(other, nl, &st, 30, 0, counts);
-  ck_assert_int_eq(counts[HARNESS_STOP_TARGET], 1);
-  /* One clock fewer at s = 0 (decided at once, not once the clock after
-   * began), the same objectives bit for bit. */
-  ck_assert_int_eq(nl, ns - 1);
-  for (int i = 0; i < nl; i++) ck_assert_str_eq(other[i].objective, rows[i].objective);
+  ck_assert_int_eq(nl, ns);
+  for (int i = 0; i < ns; i++) ck_assert_str_eq(other[i].objective, rows[i].objective);
+  check_runs(other, nl, &st, 30, counts);
 
   char *t[] = {STALE_PROG, "launch", "--local", "3", "--app", "mf", "--clocks", "200",
                "--staleness", "1", "--until-time", "0.05", "--out", "stop_t.csv", NULL};
@@ -296,7 +272,7 @@ START_TEST(launch_stops_where_sim_does) {
   free(said);
   harness_stop tt = {.has_until = 1, .until_time = 0.05};
   nl = load("stop_t.csv", "time_s", other);
-  check_runs(other, nl, &tt, 200, 0, counts);
+  check_runs(other, nl, &tt, 200, counts);
   ck_assert_int_eq(counts[HARNESS_STOP_TIME], 1);
 }
 END_TEST
