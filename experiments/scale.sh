@@ -8,6 +8,8 @@
 #   experiments/scale.sh [extra `stale sim` flags]
 # Environment overrides (defaults in brackets):
 #   APP [mf]  NODES_LIST [64,256,1024,4096]  STALENESS [0,4]  SEED [1]
+#   STALENESS_<n> [STALENESS]: the bounds at n nodes (e.g. STALENESS_4096=0
+#             to spare the hour the larger bounds' 4096-node runs take)
 #   SERVERS_PER [64: nodes per server shard, at least one shard]
 #   STRONG [MF: users=20000,items=500,ratings=1000000 whatever the nodes]
 #   WEAK_PER_NODE [MF: 1000 ratings and 20 users per node, 500 items]
@@ -52,8 +54,9 @@ for kind in "${kinds[@]}"; do
     for n in "${sizes[@]}"; do
         servers=$(( n / SERVERS_PER )); (( servers >= 1 )) || servers=1
         opts=$(strong_opts); [[ $kind == weak ]] && opts=$(weak_opts "$n")
+        v=STALENESS_$n; bounds=${!v:-$STALENESS}
         cmd=("$STALE" sim --app "$APP" --nodes "$n" --servers "$servers" --clocks "$CLOCKS"
-             --until-time "$UNTIL" --target "$TARGET" --staleness "$STALENESS" --seed "$SEED"
+             --until-time "$UNTIL" --target "$TARGET" --staleness "$bounds" --seed "$SEED"
              --stragglers "$STRAGGLERS" --bandwidth "$BANDWIDTH" --app-options "$opts"
              --out "${OUT}_${kind}_$n.csv" "$@")
         echo "scale.sh: ${cmd[*]}" >&2
