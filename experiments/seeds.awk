@@ -13,7 +13,9 @@
 #   P_time.dat   per bound on a grid of times: the same, of the last clock
 #                ended by then (only where every seed has one)
 #   P_bounds.csv per bound: seeds, clocks per simulated second, time to
-#                target and final objective, each mean/min/max; reached n/N
+#                target and the objective at the budget's end (the last
+#                clock ended within it), each mean/min/max; reached n/N;
+#                clocks within the budget
 #   P_runs.csv   per run: seed, bound, time to target (nan: not within the
 #                budget), clocks, final time, why it stopped
 function num(s) { return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
@@ -46,6 +48,8 @@ NR == 1 {
   if (c > maxc[b]) maxc[b] = c
   if (t > maxt) maxt = t
   lastt[r] = t; lasto[r] = o; lastc[r] = c
+  # what the run had within the budget: its clocks, the last one's time and objective
+  if (until == "" || t <= until + 0) { inb[r]++; bt[r] = t; bo[r] = o }
   why[r] = hasstop ? $col["stopped_by"] : ""
   if (num(o)) upd("co" SUBSEP b SUBSEP c, o + 0)
   if (num(m)) upd("cm" SUBSEP b SUBSEP c, m + 0)
@@ -91,10 +95,10 @@ END {
     r = rorder[i]; b = rb[r]
     split(r, parts, SUBSEP)
     printf "%s,%s,%s,%s,%d,%.9g,%s,%s\n", rseed[r], parts[2], b, (r in ttt) ? sprintf("%.9g", ttt[r]) : "nan", nrow[r], lastt[r], lasto[r], why[r] > fr
-    if (lastt[r] > 0) upd("rate" SUBSEP b, nrow[r] / lastt[r])
+    if (bt[r] > 0) upd("rate" SUBSEP b, inb[r] / bt[r])
     if (r in ttt) { upd("ttt" SUBSEP b, ttt[r]); reached[b]++ }
-    if (num(lasto[r])) upd("fin" SUBSEP b, lasto[r] + 0)
-    upd("ncl" SUBSEP b, nrow[r])
+    if (num(bo[r])) upd("fin" SUBSEP b, bo[r] + 0)
+    upd("ncl" SUBSEP b, inb[r])
   }
   for (k = 1; k <= nbounds; k++) {
     b = border[k]

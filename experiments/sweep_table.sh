@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The README table of a sweep: per bound, how many seeds reach the target
 # within the budget, the time to target (mean and range over those seeds),
-# clocks per simulated second and the objective at the end (mean and range).
+# clocks per simulated second and the objective at the end of the budget
+# (mean and range), and the clocks run within it.
 #   experiments/sweep_table.sh PREFIX METRIC   (reads PREFIX_bounds.csv)
 set -euo pipefail
 awk -F, -v metric="$2" '
 NR == 1 { next }
 NR == 2 { printf "Target: %s %s %s within %s simulated s per run.\n\n", metric, ($16 == 1 ? ">=" : "<="), $14, $15
-          print "| s | seeds reaching it | time to target (s): mean (min - max) | clocks per simulated s: mean (min - max) | " metric " at the end: mean (min - max) | clocks run (mean) |"
+          print "| s | seeds reaching it | time to target (s): mean (min - max) | clocks per simulated s: mean (min - max) | " metric " at the end of the budget: mean (min - max) | clocks within the budget (mean) |"
           print "|---|---:|---:|---:|---:|---:|" }
 { name = ($1 == "0") ? "0 (BSP)" : ($1 == "inf" ? "inf (async)" : $1)
   ttt = ($3 == 0) ? "not reached" : sprintf("%.4f (%.4f - %.4f)", $7, $8, $9)

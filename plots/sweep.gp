@@ -57,7 +57,7 @@ set xtics auto
 set title "(c) progress per ".xunit." second".(until ne "" ? sprintf(" (every run given %s s)", until) : "")
 set xlabel xunit." time (s)"
 set ylabel ylab
-set key top right title "staleness s" opaque
+set key bottom left title "staleness s" opaque
 set style fill transparent solid 0.18 noborder
 if (target ne "") set arrow from graph 0, first real(target) to graph 1, first real(target) nohead dt 3 lc rgb "gray40"
 plot for [i=1:nb] tim index (i-1) using 1:3:4 with filledcurves lc i notitle, \
