@@ -14,6 +14,7 @@ st_node *node_create(const st_config *cfg, const tbl_set *tables, uint32_t id,
       !(n->server = srv_create(cfg, tables, id - cfg->server_base, be)))
     goto fail;
   if (!(n->rep = rep_create(cfg, tables, id, be))) goto fail;
+  if (id < cfg->nclients && !(n->agent = sched_agent_create(cfg, id, be))) goto fail;
   return n;
 fail:
   node_destroy(n);
@@ -25,7 +26,20 @@ void node_destroy(st_node *n) {
   cl_destroy(n->client);
   srv_destroy(n->server);
   rep_destroy(n->rep);
+  sched_coord_destroy(n->sched);
+  sched_agent_destroy(n->agent);
   st_free(n);
+}
+
+int node_attach_sched(st_node *n, const sched_params *p, const sched_app *app,
+                      const st_backend *be) {
+  if (n->id != 0) return 0;
+  if (n->sched) return ST_ESTATE;
+  if (!p || !app || p->kind == SCHED_NONE || !n->agent) return ST_EINVAL;
+  n->sched = sched_coord_create(&n->cfg, p, app, be, n->agent);
+  if (!n->sched) return ST_EINVAL;
+  sched_agent_set_local(n->agent, n->sched);
+  return 0;
 }
 
 int node_on_frame(st_node *n, const uint8_t *frame, size_t len) {
@@ -40,6 +54,10 @@ int node_on_frame(st_node *n, const uint8_t *frame, size_t len) {
     return n->server ? srv_on_message(n->server, &m) : ST_EPEER;
   case WIRE_ROWS:
     return n->client ? cl_on_message(n->client, &m) : ST_EPEER;
+  case WIRE_TASK:
+    return n->agent ? sched_agent_on_message(n->agent, &m) : ST_EPEER;
+  case WIRE_RESULT:
+    return n->sched ? sched_coord_on_message(n->sched, &m) : ST_EPEER;
   case WIRE_REPORT:
   case WIRE_RELEASE:
     return rep_on_message(n->rep, &m);

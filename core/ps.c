@@ -55,3 +55,21 @@ void ps_charge(ps_worker *w, double work) {
 st_clock_t ps_clock_now(const ps_worker *w) { return cl_worker_clock(w->client, w->id); }
 
 uint32_t ps_staleness(const ps_worker *w) { return cl_staleness(w->client); }
+
+int ps_task_next(ps_worker *w, sched_task *t) {
+  if (!w->agent) return ST_ESTATE;
+  ps_lock(w);
+  int rc;
+  while ((rc = sched_agent_next(w->agent, w->id, t)) == ST_WAIT) w->be->ops->block(w->be->ctx, w->id);
+  ps_unlock(w);
+  if (rc == 0) ps_charge(w, t->work);
+  return rc;
+}
+
+int ps_task_done(ps_worker *w, const float *vals, uint32_t n) {
+  if (!w->agent) return ST_ESTATE;
+  ps_lock(w);
+  int rc = sched_agent_done(w->agent, w->id, vals, n);
+  ps_unlock(w);
+  return rc;
+}

@@ -13,6 +13,7 @@ typedef struct ps_worker {
   uint32_t client_index; /* which client (node) it belongs to */
   uint32_t nworkers;     /* workers in the whole cluster */
   uint32_t global_index; /* client_index * workers_per_client + id */
+  sched_agent *agent;    /* borrowed: the node's scheduler agent (node.h) */
 } ps_worker;
 
 /* Reads (table, row) into out[width], blocking until fresh enough. */
@@ -35,5 +36,14 @@ st_clock_t ps_clock_now(const ps_worker *w);
 /* The run's staleness bound s (ST_STALENESS_INF: asynchronous), for apps
  * whose step size must allow for reads up to s clocks old. */
 uint32_t ps_staleness(const ps_worker *w);
+
+/* Scheduled runs (mpsched.h): blocks until the worker's next task is in and
+ * fills *t (arrays borrowed until ps_task_done); charges the scheduler's
+ * work it carries. 0, ST_ESTATE (no agent, or a task not yet done), or a
+ * send error. */
+int ps_task_next(ps_worker *w, sched_task *t);
+/* The result of the current task: vals[n] (borrowed), n = its nvars times
+ * the app's result width. */
+int ps_task_done(ps_worker *w, const float *vals, uint32_t n);
 
 #endif

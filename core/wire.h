@@ -26,17 +26,15 @@ enum wire_type {
   WIRE_CLOCK = 2,  /* deltas, then "my clock is now hdr.clock" */
   WIRE_READ = 3,   /* row ids wanted at min clock >= hdr.clock */
   WIRE_ROWS = 4,   /* row values at hdr.clock; hdr.ack = last seq applied */
-  /* 5, 6 reserved for the model-parallel scheduler (task, result). */
+  WIRE_TASK = 5,   /* node 0 -> client: a round's variables (mpsched.h) */
+  WIRE_RESULT = 6, /* client -> node 0: a worker's result of a round */
   WIRE_REPORT = 7,  /* node -> node 0: "I reached barrier hdr.clock", and rows */
   WIRE_RELEASE = 8, /* node 0 -> node: barrier hdr.clock is released */
   WIRE_TYPE_MAX = 8
 };
 
-/* Whether type is one this version sends (1..WIRE_TYPE_MAX but the
- * reserved ones). */
-static inline int wire_type_valid(uint8_t type) {
-  return type >= 1 && type <= WIRE_TYPE_MAX && type != 5 && type != 6;
-}
+/* Whether type is one this version sends (1..WIRE_TYPE_MAX). */
+static inline int wire_type_valid(uint8_t type) { return type >= 1 && type <= WIRE_TYPE_MAX; }
 
 /* Header flags. */
 #define WIRE_F_PUSH 0x1u /* ROWS: server push; rows of this shard that the
