@@ -35,6 +35,9 @@ typedef struct app_params {
   uint64_t seed;
   uint32_t nworkers; /* workers in the whole cluster */
   uint32_t clocks;
+  /* The run's schedule (borrowed for load; NULL or kind SCHED_NONE: a
+   * data-parallel run). A task-driven app keeps what its loop needs. */
+  const sched_params *sched;
 } app_params;
 
 typedef struct app_ops {
@@ -90,6 +93,10 @@ typedef struct app_ops {
    * simulated seconds resemble real ones. report[reportlen] receives what
    * was timed, real against modeled seconds. 0, or negative with a message
    * in report. */
+  /* Optional: for a run with a schedule, what the scheduler needs of the
+   * app (core/mpsched.h); *out's ctx may point into shared. 0, or negative
+   * when the app cannot run that schedule (message in err). */
+  int (*sched)(void *shared, const sched_params *p, sched_app *out, char *err, size_t errlen);
   int (*calibrate)(const char *options, double seconds, double *rate, char *report,
                    size_t reportlen);
 } app_ops;

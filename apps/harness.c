@@ -109,6 +109,30 @@ int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char
   return rc;
 }
 
+int harness_attach_sched(const app_ops *app, void *shared, const sched_params *p, uint32_t clocks,
+                         st_node *node, const st_backend *be, char *msg, size_t msglen) {
+  if (!p || p->kind == SCHED_NONE || node->id != 0) return 0;
+  if (!app->sched) {
+    snprintf(msg, msglen, "--schedule %s: %s has no scheduled mode", sched_kind_name(p->kind),
+             app->name);
+    return ST_EINVAL;
+  }
+  sched_app sa;
+  msg[0] = '\0';
+  int rc = app->sched(shared, p, &sa, msg, msglen);
+  if (rc) {
+    if (!msg[0]) snprintf(msg, msglen, "--schedule %s: %s", sched_kind_name(p->kind), st_strerror(rc));
+    return rc;
+  }
+  sched_params q = *p;
+  q.rounds = clocks * p->rounds_per_clock;
+  rc = node_attach_sched(node, &q, &sa, be);
+  if (rc)
+    snprintf(msg, msglen, "--schedule %s: the scheduler does not fit %s (%s)",
+             sched_kind_name(p->kind), app->name, st_strerror(rc));
+  return rc;
+}
+
 int harness_tables(const app_ops *app, void *shared, uint32_t clocks, tbl_set *set) {
   *set = (tbl_set){0};
   tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = clocks, .width = APP_METRICS_WIDTH, .sparse = 0};

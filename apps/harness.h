@@ -128,6 +128,13 @@ int harness_clock_loop(const harness_run *run, ps_worker *w, void *wstate, uint3
 int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char *msg,
                        size_t msglen);
 
+/* A scheduled run (p->kind not SCHED_NONE): makes node 0 the coordinator of
+ * app's schedule, clocks * rounds_per_clock rounds, seeded by p->seed; other
+ * nodes and unscheduled runs need nothing (0). ST_EINVAL with a message in
+ * msg when the app has no such mode or the parameters do not fit it. */
+int harness_attach_sched(const app_ops *app, void *shared, const sched_params *p, uint32_t clocks,
+                         st_node *node, const st_backend *be, char *msg, size_t msglen);
+
 /* Adds the metrics table (one row per clock) and then the app's tables to
  * set (emptied first). 0 or the table error. */
 int harness_tables(const app_ops *app, void *shared, uint32_t clocks, tbl_set *set);

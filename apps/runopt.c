@@ -21,6 +21,7 @@ void runopt_defaults(runopt *o) {
   o->workers_per_node = 1;
   o->push = 1;
   o->ordered = -1;
+  o->sched = sched_params_defaults();
 }
 
 int runopt_take(int argc, char **argv, int *i, const char *name, const char **val, char *err,
@@ -147,6 +148,41 @@ static int runopt_seed_list(runopt *o, const char *s, char *err, size_t errlen) 
   return 0;
 }
 
+/* The scheduler's flags (see runopt.h). */
+static int runopt_parse_sched(sched_params *p, int argc, char **argv, int *i, char *err,
+                              size_t errlen) {
+  const char *v;
+  int rc;
+  if ((rc = runopt_take(argc, argv, i, "--schedule", &v, err, errlen)) != 0) {
+    if (rc < 0) return rc;
+    if (!strcmp(v, "none")) {
+      p->kind = SCHED_NONE;
+      return 1;
+    }
+    if (sched_kind_parse(v, &p->kind) != 0)
+      return bad(err, errlen, "--schedule", v,
+                 "expected none, sequential, shotgun, priority, dependency, "
+                 "priority+dependency or rotation");
+    return 1;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--schedule-size", &v, err, errlen)) != 0)
+    return rc < 0 ? rc : consumed(runopt_u32("--schedule-size", v, 1, 1u << 20, &p->size, err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--rho", &v, err, errlen)) != 0)
+    return rc < 0 ? rc : consumed(runopt_real("--rho", v, 0.0, 1e300, &p->rho, err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--eta", &v, err, errlen)) != 0) {
+    if (rc < 0) return rc;
+    if ((rc = runopt_real("--eta", v, 0.0, 1e300, &p->eta, err, errlen)) != 0) return rc;
+    return p->eta > 0 ? 1 : bad(err, errlen, "--eta", v, "must be above 0");
+  }
+  if ((rc = runopt_take(argc, argv, i, "--depth", &v, err, errlen)) != 0)
+    return rc < 0 ? rc : consumed(runopt_u32("--depth", v, 0, 64, &p->depth, err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--rounds-per-clock", &v, err, errlen)) != 0)
+    return rc < 0 ? rc
+                  : consumed(runopt_u32("--rounds-per-clock", v, 1, 1u << 20, &p->rounds_per_clock,
+                                        err, errlen));
+  return 0;
+}
+
 int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t errlen) {
   const char *a = argv[*i];
   const char *v;
@@ -213,7 +249,7 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
                                 errlen));
   if ((rc = runopt_take(argc, argv, i, "--servers", &v, err, errlen)) != 0)
     return rc < 0 ? rc : consumed(runopt_u32("--servers", v, 1, 1u << 24, &o->servers, err, errlen));
-  return 0;
+  return runopt_parse_sched(&o->sched, argc, argv, i, err, errlen);
 }
 
 harness_stop runopt_stop(const runopt *o, const app_ops *app) {
@@ -253,6 +289,14 @@ const char *runopt_help(void) {
          "  --ordered on|off|auto   apply each clock's updates in client order, so sums\n"
          "                          do not depend on timing with one worker per node\n"
          "                          (default auto: on for s=0)\n"
+         "  --schedule NAME         model-parallel schedule of a task-driven app: none\n"
+         "                          (default), sequential, shotgun, priority, dependency,\n"
+         "                          priority+dependency, rotation\n"
+         "  --schedule-size N       variables a round (default 32, STRADS' schedule_size)\n"
+         "  --rho X                 dependency threshold (default 0.1, STRADS' infthreshold)\n"
+         "  --eta X                 priority floor: weight = last change^2 + eta (1e-6)\n"
+         "  --depth N               rounds in flight beyond the oldest (default 0)\n"
+         "  --rounds-per-clock N    scheduler rounds per clock, the CSV's row (default 1)\n"
          "  --help                  this text\n";
 }
 

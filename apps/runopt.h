@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/mpsched.h"
 #include "harness.h"
 
 #define RUNOPT_MAX_STALENESS 64
@@ -33,6 +34,9 @@ typedef struct runopt {
   uint8_t push;              /* 1 unless --pull */
   int8_t ordered;            /* --ordered on|off|auto: -1 auto (on for s = 0) */
   uint8_t help;              /* --help or -h seen */
+  /* --schedule NAME (none: a data-parallel run), --schedule-size N, --rho X,
+   * --eta X, --depth N, --rounds-per-clock N (core/mpsched.h). */
+  sched_params sched;
 } runopt;
 
 /* Fills o with the defaults above (staleness list = {1}). */

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#define SCHED_PRIO_MAX 1e30
+
 /* Row tables inside TASK and RESULT frames. */
 enum { SCHED_T_META = 0, SCHED_T_VARS = 1, SCHED_T_CHANGES = 2 };
 #define SCHED_ALL UINT32_MAX /* a VARS row for every worker of the node */
@@ -368,7 +370,10 @@ static void complete_round(sched_coord *c, sched_slot *s) {
       float old = c->val[j], nv = c->app.update(c->app.ctx, j, old, c->sum);
       double d = (double)nv - (double)old;
       c->val[j] = nv;
-      c->prio[j] = d * d + c->p.eta;
+      /* A diverging app's values overflow: its priorities stay finite so
+       * the sampler keeps working while the objective shows the rest. */
+      double pr = d * d + c->p.eta;
+      c->prio[j] = pr < SCHED_PRIO_MAX ? pr : SCHED_PRIO_MAX;
       c->inflight[j] = 0;
       if (nv != old) {
         c->cvars[c->nchanges] = j;
@@ -413,7 +418,6 @@ int sched_coord_on_message(sched_coord *c, const wire_msg *m) {
   for (uint32_t i = 0; i < want; i++) {
     uint32_t col;
     wire_row_value(&row, i, &col, &dst[i]);
-    if (!isfinite(dst[i])) return ST_ERANGE; /* s->from untouched: refused */
   }
   s->from[g] = 1;
   s->got++;
@@ -589,7 +593,7 @@ int sched_agent_on_message(sched_agent *a, const wire_msg *m) {
       wire_row_value(&row, 0, &col, &hi);
       wire_row_value(&row, 1, &col, &lo);
       work = (double)hi + (double)lo;
-      if (!(work >= 0) || !isfinite(work)) return ST_ERANGE;
+      if (!(work >= 0 && work < 1e300)) return ST_ERANGE;
       have_meta = 1;
     } else if (row.table == SCHED_T_VARS) {
       if (row.kind != WIRE_ROW_SPARSE) return ST_EPEER;

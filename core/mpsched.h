@@ -9,7 +9,8 @@
  * to the workers in a TASK frame (with the changes of the last round that
  * completed), gather every worker's RESULT, and when the round is complete
  * turn the summed results into the variables' new values (the app's update
- * op) and their new priorities. Up to `depth` rounds are dispatched beyond
+ * op) and their new priorities (a result is any float: a diverging run's
+ * infinities are the app's to show, its priorities are capped). Up to `depth` rounds are dispatched beyond
  * the oldest incomplete one (STRADS' pipelining): round k leaves when round
  * k - depth - 1 completes, so what it samples from depends only on rounds
  * up to k - depth - 1 and the rounds are the same on every backend.

@@ -817,7 +817,8 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
                    .options = r->o.run.app_options,
                    .seed = r->o.run.seed,
                    .nworkers = world * r->o.run.workers_per_node,
-                   .clocks = r->o.run.clocks};
+                   .clocks = r->o.run.clocks,
+                   .sched = &r->o.run.sched};
   char aerr[400] = "";
   if (r->app->load(&ap, &r->shared, aerr, sizeof aerr) != 0) {
     snprintf(err, errlen, "%s: %s", r->app->name, aerr[0] ? aerr : "loading failed");
@@ -896,7 +897,11 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     w->client_index = r->o.rank;
     w->nworkers = world * r->cfg.workers_per_client;
     w->global_index = r->o.rank * r->cfg.workers_per_client + i;
+    w->agent = r->node->agent;
   }
+  if (harness_attach_sched(r->app, r->shared, &r->o.run.sched, r->o.run.clocks, r->node,
+                           rt_be_backend(&r->be), err, errlen) != 0)
+    return 2;
   rt_net_opts no = {.rank = r->o.rank,
                     .size = world,
                     .listen = r->o.listen,

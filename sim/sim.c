@@ -422,6 +422,12 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
     }
     r->bnodes[i].node = r->nodes[i];
   }
+  rc = harness_attach_sched(p->app, p->shared, p->sched, p->clocks, r->nodes[0], &r->bnodes[0].be,
+                            err, errlen);
+  if (rc) {
+    free(hosts);
+    return rc;
+  }
   rc = simbe_timers_start(&r->world, r->bnodes[0].host);
   free(hosts);
   if (rc) {
@@ -455,7 +461,8 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
                           .id = k,
                           .client_index = i,
                           .nworkers = r->nworkers,
-                          .global_index = i * wpn + k};
+                          .global_index = i * wpn + k,
+                          .agent = r->nodes[i]->agent};
       char name[40];
       snprintf(name, sizeof name, "w%u.%u", (unsigned)i, (unsigned)k);
       sg_actor_t a = sg_actor_init(name, r->bnodes[i].host);

@@ -57,6 +57,7 @@ typedef struct sim_params {
    * seed, node and clock, so runs repeat exactly. */
   double straggle_fraction, straggle_factor;
   uint64_t seed;
+  const sched_params *sched; /* the run's schedule; NULL: none. Borrowed */
   sim_progress_fn progress;  /* optional */
   void *progress_arg;
   sim_inspect_fn inspect;    /* optional */

@@ -387,6 +387,7 @@ static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, co
                   .straggle_fraction = c->straggle_fraction,
                   .straggle_factor = c->straggle_factor,
                   .seed = c->o.seed,
+                  .sched = &c->o.sched,
                   .progress = sim_progress,
                   .progress_arg = &ps};
   int rc = sim_run(&p, st, err, sizeof err);
@@ -587,7 +588,8 @@ int sim_main(int argc, char **argv) {
                    .options = c.o.app_options,
                    .seed = c.o.seed,
                    .nworkers = nodes * c.o.workers_per_node,
-                   .clocks = c.o.clocks};
+                   .clocks = c.o.clocks,
+                   .sched = &c.o.sched};
   void *shared = NULL;
   err[0] = '\0';
   if (app->load(&ap, &shared, err, sizeof err) != 0) {

@@ -67,6 +67,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../harness.h"
+#include "cd.h"
 #include "data.h"
 #include "gen.h"
 #include "model.h"
@@ -83,6 +85,10 @@ typedef struct lasso_shared {
   uint32_t clocks; /* of the run: worker 0 writes opt.coef at the last */
   uint32_t block; /* coefficients per PS row */
   uint32_t nrows; /* PS rows per table */
+  /* Scheduled runs (--schedule): coordinate descent by the core's
+   * scheduler (cd.h); the PS holds only the metrics. */
+  sched_params sched;
+  lasso_cd cd;
 } lasso_shared;
 
 typedef struct lasso_worker {
@@ -97,6 +103,8 @@ typedef struct lasso_worker {
   double *sent[2];      /* p each: what this worker has added to GRAD_EVEN, GRAD_ODD */
   float *delta;         /* block + 1 */
   uint32_t *rows;       /* 0..nrows-1, for prefetching */
+  lasso_cdw cdw;        /* scheduled runs */
+  float *part;          /* scheduled runs: [p] a task's partial sums */
 } lasso_worker;
 
 static uint32_t grad_table(st_clock_t clock) { return clock % 2 ? LASSO_GRAD_ODD : LASSO_GRAD_EVEN; }
@@ -104,6 +112,7 @@ static uint32_t grad_table(st_clock_t clock) { return clock % 2 ? LASSO_GRAD_ODD
 static void lasso_free(void *shared) {
   lasso_shared *s = shared;
   if (!s) return;
+  lasso_cd_free(&s->cd);
   lasso_data_free(&s->data);
   free(s->mean);
   free(s);
@@ -145,6 +154,18 @@ static int lasso_load(const app_params *p, void **shared, char *err, size_t errl
   s->clocks = p->clocks;
   s->block = s->opt.block < s->data.p ? s->opt.block : s->data.p;
   s->nrows = (s->data.p + s->block - 1) / s->block;
+  s->sched = p->sched ? *p->sched : sched_params_defaults();
+  if (s->sched.kind == SCHED_ROTATION) {
+    if (err && errlen)
+      snprintf(err, errlen, "--schedule rotation: Lasso's coordinates are scheduled by the "
+                            "other schedules (rotation is for MF and LDA)");
+    rc = ST_EINVAL;
+    goto fail;
+  }
+  if (s->sched.kind != SCHED_NONE) {
+    if (lasso_cd_build(&s->data, s->mean, s->ymean, s->opt.lambda, &s->cd)) goto fail;
+    s->cd.dep_rows = s->opt.dep_rows;
+  }
   *shared = s;
   return 0;
 fail:
@@ -155,6 +176,7 @@ fail:
 
 static int lasso_tables(void *shared, tbl_set *set) {
   lasso_shared *s = shared;
+  if (s->sched.kind != SCHED_NONE) return 0; /* the scheduler carries the model */
   tbl_def beta = {.id = LASSO_BETA_TABLE, .rows = s->nrows, .width = s->block + 1, .sparse = 1};
   tbl_def even = {.id = LASSO_GRAD_EVEN, .rows = s->nrows, .width = s->block};
   tbl_def odd = {.id = LASSO_GRAD_ODD, .rows = s->nrows, .width = s->block};
@@ -176,6 +198,8 @@ static void lasso_worker_free(void *shared, void *wstate) {
   free(m->sent[1]);
   free(m->delta);
   free(m->rows);
+  lasso_cdw_free(&m->cdw);
+  free(m->part);
   free(m);
 }
 
@@ -211,6 +235,12 @@ static int lasso_worker_init(void *shared, ps_worker *w, void **wstate) {
     return ST_ENOMEM;
   }
   for (uint32_t r = 0; r < s->nrows; r++) m->rows[r] = r;
+  if (s->sched.kind != SCHED_NONE &&
+      (lasso_cdw_init(&m->cdw, &s->cd, &s->data, m->r0, m->r1) ||
+       !(m->part = calloc(p ? p : 1, sizeof *m->part)))) {
+    lasso_worker_free(shared, m);
+    return ST_ENOMEM;
+  }
   *wstate = m;
   return 0;
 }
@@ -328,12 +358,85 @@ static int lasso_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock
   return rc < 0 ? rc : 0;
 }
 
+/* The intercept of beta (b = ybar - xbar . beta) and the worker's copy of
+ * beta in double, for write_coef. */
+static double cd_coefs(const lasso_shared *s, const lasso_worker *m) {
+  for (uint32_t j = 0; j < s->data.p; j++) m->beta[j] = (double)m->cdw.beta[j];
+  return s->ymean - m->cdw.cb;
+}
+
+/* One clock of a scheduled run: rounds_per_clock tasks (take the changes
+ * of the last complete round, send the partial sums of the round's
+ * coordinates), then the metrics row of the coefficients this worker knows
+ * (the changes of the round it last applied: depth + 1 rounds behind the
+ * coordinator) and the clock. */
+static int cd_clock(lasso_shared *s, lasso_worker *m, ps_worker *w, st_clock_t clock) {
+  for (uint32_t k = 0; k < s->sched.rounds_per_clock; k++) {
+    sched_task t;
+    int rc = ps_task_next(w, &t);
+    if (rc) return rc;
+    double flops = lasso_cdw_apply(&m->cdw, &s->cd, t.change_vars, t.change_vals, t.nchanges);
+    flops += lasso_cdw_partials(&m->cdw, &s->cd, t.vars, t.nvars, m->part);
+    ps_charge(w, flops);
+    if ((rc = ps_task_done(w, m->part, t.nvars))) return rc;
+  }
+  float row[APP_METRICS_WIDTH] = {(float)lasso_cdw_sse(&m->cdw, &s->cd), 0.0f, 0.0f,
+                                  (float)(m->r1 - m->r0)};
+  if (m->index == 0) { /* every worker knows all of beta: one counts it */
+    double l1 = 0.0, nnz = 0.0;
+    for (uint32_t j = 0; j < s->data.p; j++) {
+      l1 += fabs((double)m->cdw.beta[j]);
+      nnz += m->cdw.beta[j] != 0.0f;
+    }
+    row[1] = (float)l1;
+    row[2] = (float)nnz;
+    if (s->opt.coef[0] && clock + 1 == s->clocks) {
+      int rc = write_coef(s->opt.coef, m->beta, s->data.p, cd_coefs(s, m));
+      if (rc) return rc;
+    }
+  }
+  int rc = ps_inc(w, APP_METRICS_TABLE, clock, row);
+  return rc < 0 ? rc : 0;
+}
+
+/* The worker loop: the harness's clock loop for data-parallel runs; for
+ * scheduled ones the same hooks around cd_clock. */
+static int lasso_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
+                      char *msg, size_t msglen) {
+  lasso_shared *s = run->shared;
+  if (s->sched.kind == SCHED_NONE) return harness_clock_loop(run, w, wstate, clock, msg, msglen);
+  const harness_hooks *h = run->hooks;
+  for (uint32_t c = run->first; c < run->end; c++) {
+    *clock = c;
+    if (h && h->before_step) h->before_step(h->ctx, w, c);
+    int rc = cd_clock(s, wstate, w, c);
+    if (rc == 0) rc = ps_clock(w);
+    if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
+    if (rc) return rc;
+  }
+  *clock = run->end;
+  return 0;
+}
+
+static int lasso_sched(void *shared, const sched_params *p, sched_app *out, char *err,
+                       size_t errlen) {
+  lasso_shared *s = shared;
+  if (s->sched.kind == SCHED_NONE || p->kind != s->sched.kind) {
+    snprintf(err, errlen, "lasso: loaded without the schedule");
+    return ST_ESTATE;
+  }
+  *out = (sched_app){.ctx = &s->cd, .nvars = s->data.p, .width = 1,
+                     .update = lasso_cd_update, .dep = lasso_cd_dep};
+  return 0;
+}
+
 /* A worker's own state is what it has added to the two gradient tables so
  * far: u32 p, then 2 p doubles (even, odd). */
 static int lasso_worker_save(void *shared, void *wstate, uint8_t **buf, size_t *len) {
   const lasso_shared *s = shared;
   const lasso_worker *m = wstate;
   uint32_t p = s->data.p;
+  if (s->sched.kind != SCHED_NONE) return ST_ESTATE; /* the scheduler keeps no checkpoint */
   size_t each = (size_t)p * sizeof(double);
   uint8_t *b = malloc(4 + 2 * each);
   if (!b) return ST_ENOMEM;
@@ -389,4 +492,6 @@ const app_ops lasso_app = {
     .nextra = 1,
     .extra_names = lasso_extra_names,
     .extra = lasso_app_nnz,
+    .loop = lasso_loop,
+    .sched = lasso_sched,
 };

@@ -37,12 +37,13 @@ static int is_word(const char *s, size_t len, const char *w) {
 
 enum {
   K_LAMBDA, K_STEP, K_DELAY, K_STD, K_BLOCK, K_POWER, K_FORMAT, K_LABEL, K_FEATURES,
-  K_N, K_P, K_GROUP, K_RHO, K_K, K_NOISE, K_COEF, NKEYS
+  K_N, K_P, K_GROUP, K_RHO, K_K, K_NOISE, K_COEF, K_DEPROWS, NKEYS
 };
 static const char *const keys[NKEYS] = {"lambda", "step",     "delay", "standardize",
                                         "block",  "power",    "format", "label",
                                         "features", "n",      "p",     "group",
-                                        "rho",    "k",        "noise", "coef"};
+                                        "rho",    "k",        "noise", "coef",
+                                        "deprows"};
 
 /* Applies key k = val[0..vlen) to o; returns what was expected, or NULL. */
 static const char *set_option(lasso_options *o, int k, const char *val, size_t vlen) {
@@ -87,6 +88,8 @@ static const char *set_option(lasso_options *o, int k, const char *val, size_t v
     o->load.features = (uint32_t)v; break;
   case K_RHO: if (!(v >= 0 && v < 1)) return "a number in [0, 1)"; o->gen_rho = v; break;
   case K_NOISE: if (!(v >= 0)) return "a number >= 0"; o->gen_noise = v; break;
+  case K_DEPROWS: if (!integer || v < 0 || v > 4e9) return "a non-negative integer";
+    o->dep_rows = (uint32_t)v; break;
   default: /* n, p, group, k */
     if (!integer || v < (k == K_K ? 0 : 1) || v > 4e9)
       return k == K_K ? "a non-negative integer" : "a positive integer";
@@ -116,7 +119,7 @@ int lasso_options_parse(const char *text, lasso_options *out, char *err, size_t 
     if (k < 0)
       return opt_fail(err, errlen,
                       "unknown key '%.*s' (known: lambda, step, delay, standardize, block, power, "
-                      "format, label, features, n, p, group, rho, k, noise, coef)",
+                      "format, label, features, n, p, group, rho, k, noise, coef, deprows)",
                       (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     const char *want = set_option(&o, k, val, vlen);

@@ -35,6 +35,9 @@ typedef struct lasso_options {
    * run of a `stale sim` sweep would write the same file: give it to single
    * runs. */
   char coef[512];
+  /* Scheduled runs: the rows the dependency of two columns is measured on
+   * (the first dep_rows; 0: all). */
+  uint32_t dep_rows;
 } lasso_options;
 
 /* lambda=0.1, step=1, delay=-1, standardize=0, block=256, power=100,
@@ -44,7 +47,7 @@ lasso_options lasso_options_defaults(void);
 /* Parses "key=value,..." (text borrowed; NULL or "" = defaults) over the
  * defaults. Keys: lambda, step, delay (auto or a count), standardize (0|1),
  * block, power, format (auto|libsvm|csv|table), label (first|last),
- * features, coef (a file name), and n, p, group, rho, k, noise for the
+ * features, coef (a file name), deprows, and n, p, group, rho, k, noise for the
  * generated design.
  * Unknown or repeated keys, bad values: ST_EPARSE and a message in err. */
 int lasso_options_parse(const char *text, lasso_options *out, char *err, size_t errlen);
