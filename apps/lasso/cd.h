@@ -46,7 +46,7 @@ typedef struct lasso_cd {
   float *dep_val;
 } lasso_cd;
 
-#define LASSO_DEP_CACHE (1u << 16)
+#define LASSO_DEP_CACHE (1u << 18)
 
 /* Builds the columns of d (borrowed for the call) with mean[p] (borrowed
  * for the lasso_cd's life) and ymean. 0 or ST_ENOMEM. */

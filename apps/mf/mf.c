@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../harness.h"
 #include "gen.h"
 #include "model.h"
 #include "ratings.h"
@@ -43,6 +44,11 @@ typedef struct mf_shared {
    * of workers that each took SGD steps on a popular item overshoots and
    * diverges; averaging them is parameter averaging per item. */
   float *item_scale;
+  /* --schedule rotation: item i is in block i mod nblocks (nblocks = the
+   * workers); round k gives worker g block (g + k) mod nblocks, so no two
+   * workers update one item in a round, and a round is a clock. */
+  sched_params sched;
+  uint32_t nblocks;
 } mf_shared;
 
 /* One rating as a worker sees it: local user index, item slot, value. */
@@ -66,6 +72,7 @@ typedef struct mf_worker {
   mf_entry *train, *test;
   size_t ntrain, ntest;
   size_t per_clock, cursor; /* training ratings per clock, next one to visit */
+  size_t *blk_start;        /* rotation: train is grouped by block, [nblocks + 1] */
 } mf_worker;
 
 static void mf_free(void *shared) {
@@ -163,6 +170,18 @@ static int mf_load(const app_params *p, void **shared, char *err, size_t errlen)
       ntrain++;
     }
   s->mu = (float)(sum / (double)ntrain); /* ntrain > 0: every user keeps one */
+  s->sched = p->sched ? *p->sched : sched_params_defaults();
+  if (s->sched.kind != SCHED_NONE) {
+    if (s->sched.kind != SCHED_ROTATION || s->sched.rounds_per_clock != 1) {
+      if (err && errlen)
+        snprintf(err, errlen, "--schedule %s: MF runs the rotation schedule only, one round a "
+                              "clock (--rounds-per-clock 1)", sched_kind_name(s->sched.kind));
+      rc = ST_EINVAL;
+      goto fail;
+    }
+    s->nblocks = p->nworkers ? p->nworkers : 1;
+    s->opt.avg = 0; /* one worker per item a round: nothing to average */
+  }
   if ((rc = group_by_user(s))) goto fail;
   if ((rc = item_scales(s, p->nworkers ? p->nworkers : 1))) goto fail;
   *shared = s;
@@ -193,6 +212,7 @@ static void mf_worker_free(void *shared, void *wstate) {
   free(m->row);
   free(m->train);
   free(m->test);
+  free(m->blk_start);
   free(m);
 }
 
@@ -270,6 +290,28 @@ static int collect_ratings(const mf_shared *s, const ps_worker *w, mf_worker *m,
   return 0;
 }
 
+/* Rotation: orders the training ratings by item block, keeping the
+ * shuffled order within a block. */
+static int group_by_block(const mf_shared *s, mf_worker *m) {
+  uint32_t B = s->nblocks;
+  m->blk_start = calloc((size_t)B + 1, sizeof *m->blk_start);
+  mf_entry *sorted = malloc((m->ntrain + 1) * sizeof *sorted);
+  size_t *at = malloc(((size_t)B + 1) * sizeof *at);
+  if (!m->blk_start || !sorted || !at) {
+    free(sorted);
+    free(at);
+    return ST_ENOMEM;
+  }
+  for (size_t t = 0; t < m->ntrain; t++) m->blk_start[m->items[m->train[t].slot] % B + 1]++;
+  for (uint32_t b = 0; b < B; b++) m->blk_start[b + 1] += m->blk_start[b];
+  memcpy(at, m->blk_start, (size_t)B * sizeof *at);
+  for (size_t t = 0; t < m->ntrain; t++) sorted[at[m->items[m->train[t].slot] % B]++] = m->train[t];
+  free(m->train);
+  m->train = sorted;
+  free(at);
+  return 0;
+}
+
 static int mf_worker_init(void *shared, ps_worker *w, void **wstate) {
   mf_shared *s = shared;
   *wstate = NULL;
@@ -289,6 +331,7 @@ static int mf_worker_init(void *shared, ps_worker *w, void **wstate) {
     mf_init_factor(s->seed, 'u', lu * w->nworkers + w->global_index, m->rank,
                    m->ufac + (size_t)lu * m->rank);
   if ((rc = collect_items(s, w, m, slot_of)) || (rc = collect_ratings(s, w, m, slot_of))) goto done;
+  if (s->nblocks && (rc = group_by_block(s, m))) goto done;
   *wstate = m;
   m = NULL;
   rc = 0;
@@ -353,6 +396,83 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
                                   (float)m->per_clock};
   rc = ps_inc(w, APP_METRICS_TABLE, clock, row);
   return rc < 0 ? rc : 0;
+}
+
+/* Rotation, one round (= clock) on block b: read the block's items this
+ * worker rates, one SGD pass over its ratings of them, push the deltas,
+ * then the same held-out metrics as mf_step. *train_sse gets the pass's
+ * squared errors (the task's result). */
+static int mf_rot_step(mf_shared *s, mf_worker *m, ps_worker *w, st_clock_t clock, uint32_t b,
+                       float *train_out) {
+  uint32_t k = m->rank, B = s->nblocks;
+  int rc;
+  for (uint32_t j = 0; j < m->nslots; j++)
+    if (m->items[j] % B == b && (rc = read_item(w, m, j))) return rc;
+  double train_sse = 0.0;
+  size_t n = m->blk_start[b + 1] - m->blk_start[b];
+  for (size_t t = m->blk_start[b]; t < m->blk_start[b + 1]; t++) {
+    const mf_entry *e = &m->train[t];
+    size_t off = (size_t)e->slot * k;
+    float err = mf_sgd_update(m->ufac + (size_t)e->user * k, m->vfac + off, m->delta + off, k,
+                              e->rating, s->mu, s->opt.lr, s->opt.reg);
+    train_sse += (double)err * err;
+    m->touched[e->slot] = 1;
+  }
+  for (uint32_t j = 0; j < m->nslots; j++) {
+    if (!m->touched[j]) continue;
+    float *d = m->delta + (size_t)j * k;
+    if ((rc = ps_inc(w, MF_ITEM_TABLE, m->items[j], d)) < 0) return rc;
+    memset(d, 0, k * sizeof *d);
+    m->touched[j] = 0;
+  }
+  ps_charge(w, (double)n * k * 6.0 + (double)m->ntest * k * 2.0);
+  for (uint32_t j = 0; j < m->nslots; j++)
+    if (m->in_test[j] && (rc = read_item(w, m, j))) return rc;
+  double test_sse = 0.0;
+  for (size_t t = 0; t < m->ntest; t++) {
+    const mf_entry *e = &m->test[t];
+    float err = e->rating -
+                mf_predict(m->ufac + (size_t)e->user * k, m->vfac + (size_t)e->slot * k, k, s->mu);
+    test_sse += (double)err * err;
+  }
+  *train_out = (float)train_sse;
+  float row[APP_METRICS_WIDTH] = {(float)test_sse, (float)m->ntest, (float)train_sse, (float)n};
+  rc = ps_inc(w, APP_METRICS_TABLE, clock, row);
+  return rc < 0 ? rc : 0;
+}
+
+/* The worker loop: the harness's clock loop, or under rotation a task per
+ * clock, the block it names worked on, its result reported. */
+static int mf_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t *clock, char *msg,
+                   size_t msglen) {
+  mf_shared *s = run->shared;
+  if (!s->nblocks) return harness_clock_loop(run, w, wstate, clock, msg, msglen);
+  const harness_hooks *h = run->hooks;
+  for (uint32_t c = run->first; c < run->end; c++) {
+    *clock = c;
+    if (h && h->before_step) h->before_step(h->ctx, w, c);
+    sched_task t;
+    float res = 0.0f;
+    int rc = ps_task_next(w, &t);
+    if (rc == 0 && (t.nvars != 1 || t.vars[0] >= s->nblocks)) rc = ST_EPEER;
+    if (rc == 0) rc = mf_rot_step(s, wstate, w, c, t.vars[0], &res);
+    if (rc == 0) rc = ps_task_done(w, &res, 1);
+    if (rc == 0) rc = ps_clock(w);
+    if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
+    if (rc) return rc;
+  }
+  *clock = run->end;
+  return 0;
+}
+
+static int mf_sched(void *shared, const sched_params *p, sched_app *out, char *err, size_t errlen) {
+  mf_shared *s = shared;
+  if (!s->nblocks || p->kind != SCHED_ROTATION) {
+    snprintf(err, errlen, "mf: loaded without the rotation schedule");
+    return ST_ESTATE;
+  }
+  *out = (sched_app){.ctx = s, .nvars = s->nblocks, .width = 1};
+  return 0;
 }
 
 /* A worker's own state is its users' factors and where its pass over its
@@ -437,4 +557,6 @@ const app_ops mf_app = {
     .objective_name = "rmse",
     .model_terms = mf_model_terms,
     .free = mf_free,
+    .loop = mf_loop,
+    .sched = mf_sched,
 };
