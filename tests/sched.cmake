@@ -9,8 +9,8 @@ stale_add_test(test_lasso_sched SOURCES ${PROJECT_SOURCE_DIR}/tests/test_lasso_s
 target_compile_definitions(test_lasso_sched PRIVATE LASSO_DATA_DIR="${PROJECT_SOURCE_DIR}/apps/lasso/data"
                            STALE_PROG="$<TARGET_FILE:stale>")
 add_dependencies(test_lasso_sched stale)
-# MF under the rotation schedule: sim against launch --local 4, and the RMSE
-# against data-parallel MF.
+# MF and LDA under the rotation schedule: sim against launch --local 4, and
+# each against its data-parallel run.
 stale_add_test(test_rotation SOURCES ${PROJECT_SOURCE_DIR}/tests/test_rotation.c LIBS TIMEOUT 600)
 target_compile_definitions(test_rotation PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
 add_dependencies(test_rotation stale)

@@ -477,7 +477,8 @@ static const char *const lasso_extra_names[] = {"nnz"};
 
 const app_ops lasso_app = {
     .name = "lasso",
-    .summary = "Lasso by data-parallel proximal gradient; coefficients and gradient in the PS; "
+    .summary = "Lasso by data-parallel proximal gradient (coefficients and gradient in the PS), "
+               "or with --schedule by scheduled coordinate descent; "
                "objective 1/(2n)||y - Xb - b0||^2 + lambda||b||_1 (intercept fitted)",
     .load = lasso_load,
     .tables = lasso_tables,

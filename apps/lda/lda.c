@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../harness.h"
 #include "corpus.h"
 #include "gen.h"
 #include "sampler.h"
@@ -54,6 +55,11 @@ typedef struct lda_shared {
   lda_corpus corpus;
   double vbeta;
   lda_lgamma ga, gb;
+  /* --schedule rotation: word w is in block w mod nblocks (the workers);
+   * in round k (= clock k) worker g samples only the tokens of block
+   * (g + k) mod nblocks, so no two workers change one word's counts in a
+   * round (the topic totals stay shared, one round old, as in STRADS). */
+  uint32_t nblocks;
 } lda_shared;
 
 typedef struct lda_worker {
@@ -72,6 +78,7 @@ typedef struct lda_worker {
   float *row, *delta, *totals; /* K each */
   size_t *mstart;             /* nslots + 1: moves grouped by slot */
   lda_move *mgroup;
+  uint8_t *active;            /* rotation: nslots, the slots of this round's block */
 } lda_worker;
 
 /* ---- options ------------------------------------------------------------- */
@@ -230,6 +237,16 @@ static int lda_load(const app_params *p, void **shared, char *err, size_t errlen
     }
     fclose(fp);
   }
+  if (p->sched && p->sched->kind != SCHED_NONE) {
+    if (p->sched->kind != SCHED_ROTATION || p->sched->rounds_per_clock != 1) {
+      if (err && errlen)
+        snprintf(err, errlen, "--schedule %s: LDA runs the rotation schedule only, one round a "
+                              "clock (--rounds-per-clock 1)", sched_kind_name(p->sched->kind));
+      lda_free(s);
+      return ST_EINVAL;
+    }
+    s->nblocks = p->nworkers ? p->nworkers : 1;
+  }
   s->vbeta = (double)s->corpus.nwords * s->opt.beta;
   if (lda_lgamma_init(&s->ga, s->opt.alpha, LDA_LGAMMA_TAB) ||
       lda_lgamma_init(&s->gb, s->opt.beta, LDA_LGAMMA_TAB)) {
@@ -267,6 +284,7 @@ static void lda_worker_free(void *shared, void *wstate) {
   free(m->totals);
   free(m->mstart);
   free(m->mgroup);
+  free(m->active);
   free(m);
 }
 
@@ -347,7 +365,10 @@ static int lda_worker_init(void *shared, ps_worker *w, void **wstate) {
     m->totals = calloc(m->K, sizeof *m->totals);
     m->mstart = calloc((size_t)m->nslots + 2, sizeof *m->mstart);
     m->mgroup = malloc((m->ntokens + 1) * sizeof *m->mgroup);
-    if (!m->row || !m->delta || !m->totals || !m->mstart || !m->mgroup) rc = ST_ENOMEM;
+    m->active = s->nblocks ? calloc((size_t)m->nslots + 1, 1) : NULL;
+    if (!m->row || !m->delta || !m->totals || !m->mstart || !m->mgroup ||
+        (s->nblocks && !m->active))
+      rc = ST_ENOMEM;
   }
   if (rc) {
     lda_worker_free(shared, m);
@@ -513,7 +534,16 @@ static int write_top_words(lda_shared *s, lda_worker *m, ps_worker *w) {
   return rc;
 }
 
+/* A clock of work on every token (active NULL) or on a block's. */
+static int lda_step_some(void *shared, void *wstate, ps_worker *w, st_clock_t clock,
+                         const uint8_t *active);
+
 static int lda_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
+  return lda_step_some(shared, wstate, w, clock, NULL);
+}
+
+static int lda_step_some(void *shared, void *wstate, ps_worker *w, st_clock_t clock,
+                         const uint8_t *active) {
   lda_shared *s = shared;
   lda_worker *m = wstate;
   const uint32_t K = m->K;
@@ -533,7 +563,7 @@ static int lda_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) 
     if ((rc = lda_sampler_begin(&m->smp))) return rc;
     lda_rng r;
     lda_rng_seed(&r, s->seed, ((uint64_t)m->g << 32) | clock);
-    if ((rc = lda_sampler_sweep(&m->smp, &r))) return rc;
+    if ((rc = lda_sampler_sweep_some(&m->smp, &r, active))) return rc;
     if ((rc = push_moves(m, w))) return rc;
     ps_charge(w, (double)m->ntokens * s->opt.mh * LDA_FLOPS_PER_TOKEN_CYCLE +
                      ((double)m->nslots + m->ndocs) * K * LDA_FLOPS_PER_COUNT);
@@ -549,6 +579,47 @@ static int lda_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) 
   }
   rc = ps_inc(w, APP_METRICS_TABLE, clock, row);
   return rc < 0 ? rc : 0;
+}
+
+/* The worker loop: the harness's clock loop, or under rotation a task per
+ * clock (clock 0 counts the initial topics, its block unused). */
+static int lda_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
+                    char *msg, size_t msglen) {
+  lda_shared *s = run->shared;
+  lda_worker *m = wstate;
+  if (!s->nblocks) return harness_clock_loop(run, w, wstate, clock, msg, msglen);
+  const harness_hooks *h = run->hooks;
+  for (uint32_t c = run->first; c < run->end; c++) {
+    *clock = c;
+    if (h && h->before_step) h->before_step(h->ctx, w, c);
+    sched_task t;
+    float res = 0.0f;
+    int rc = ps_task_next(w, &t);
+    if (rc == 0 && (t.nvars != 1 || t.vars[0] >= s->nblocks)) rc = ST_EPEER;
+    if (rc == 0) {
+      for (uint32_t sl = 0; sl < m->nslots; sl++) m->active[sl] = m->words[sl] % s->nblocks == t.vars[0];
+      rc = lda_step_some(s, m, w, c, m->active);
+    }
+    if (rc == 0) {
+      res = (float)m->smp.nmoves;
+      rc = ps_task_done(w, &res, 1);
+    }
+    if (rc == 0) rc = ps_clock(w);
+    if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
+    if (rc) return rc;
+  }
+  *clock = run->end;
+  return 0;
+}
+
+static int lda_sched(void *shared, const sched_params *p, sched_app *out, char *err, size_t errlen) {
+  lda_shared *s = shared;
+  if (!s->nblocks || p->kind != SCHED_ROTATION) {
+    snprintf(err, errlen, "lda: loaded without the rotation schedule");
+    return ST_ESTATE;
+  }
+  *out = (sched_app){.ctx = s, .nvars = s->nblocks, .width = 1};
+  return 0;
 }
 
 /* A worker's own state is its tokens' topics: u32 K, u64 tokens, then
@@ -608,5 +679,7 @@ const app_ops lda_app = {
     .objective = lda_objective,
     .objective_name = "loglik_per_token",
     .maximize = 1,
+    .loop = lda_loop,
+    .sched = lda_sched,
     .free = lda_free,
 };

@@ -185,7 +185,9 @@ static inline int32_t snap_count(const lda_sampler *s, uint64_t lo, const uint64
   return lo < end && s->atopic[lo] == t ? s->acount[lo] : 0;
 }
 
-int lda_sampler_sweep(lda_sampler *s, lda_rng *r) {
+int lda_sampler_sweep(lda_sampler *s, lda_rng *r) { return lda_sampler_sweep_some(s, r, NULL); }
+
+int lda_sampler_sweep_some(lda_sampler *s, lda_rng *r, const uint8_t *active) {
   const uint32_t K = s->K;
   const double a = s->alpha, b = s->beta, vb = s->vbeta, Ka = K * a, Kb = K * b;
   int64_t *nk = s->nk;
@@ -197,6 +199,7 @@ int lda_sampler_sweep(lda_sampler *s, lda_rng *r) {
     const double Nd = (double)(en - st);
     for (uint64_t i = st; i < en; i++) {
       const uint32_t w = s->slot[i];
+      if (active && !active[w]) continue;
       int32_t *nw = s->nwk + (size_t)w * K;
       const uint32_t t0 = z[i];
       uint32_t cur = t0;

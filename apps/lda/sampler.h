@@ -103,6 +103,9 @@ int lda_sampler_begin(lda_sampler *s);
 /* One pass over every token, in order; appends to s->moves (cleared
  * first). rng is the caller's. */
 int lda_sampler_sweep(lda_sampler *s, lda_rng *rng);
+/* The same over the tokens whose slot is active (active[nslots], borrowed;
+ * NULL: every token): a block of words (the rotation schedule). */
+int lda_sampler_sweep_some(lda_sampler *s, lda_rng *rng, const uint8_t *active);
 
 /* ln Gamma(n + a) - ln Gamma(a) for integer n >= 0, tabulated for small n. */
 typedef struct lda_lgamma {
