@@ -35,7 +35,7 @@ mkdir -p "$(dirname -- "$OUT")"
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT
 
-corr_p=$(sed -n 's/.*p=\([0-9]*\).*/\1/p' <<<"$CORR")
+corr_p=$(tr , "\n" <<<"$CORR" | sed -n "s/^p=\([0-9]*\)$/\1/p")
 i=0
 for design in correlated diabetes; do
   if [[ $design == correlated ]]; then
