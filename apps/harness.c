@@ -111,12 +111,13 @@ int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char
 
 int harness_attach_sched(const app_ops *app, void *shared, const sched_params *p, uint32_t clocks,
                          st_node *node, const st_backend *be, char *msg, size_t msglen) {
-  if (!p || p->kind == SCHED_NONE || node->id != 0) return 0;
-  if (!app->sched) {
+  if (!p || p->kind == SCHED_NONE) return 0;
+  if (!app->sched) { /* refused on every node, not only where it would hang */
     snprintf(msg, msglen, "--schedule %s: %s has no scheduled mode", sched_kind_name(p->kind),
              app->name);
     return ST_EINVAL;
   }
+  if (node->id != 0) return 0;
   sched_app sa;
   msg[0] = '\0';
   int rc = app->sched(shared, p, &sa, msg, msglen);

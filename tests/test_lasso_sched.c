@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runopt.h"
 #include "lasso/cd.h"
 #include "lasso/gen.h"
 #include "lasso/model.h"
@@ -103,6 +104,36 @@ START_TEST(test_cd_against_brute_force) {
   for (int k = 0; k < 3; k++) lasso_cdw_free(&w[k]);
   lasso_cd_free(&cd);
   lasso_data_free(&d);
+}
+END_TEST
+
+/* The scheduler's flags: values, defaults (STRADS'), refusals. */
+START_TEST(test_schedule_flags) {
+  runopt o;
+  runopt_defaults(&o);
+  ck_assert_uint_eq(o.sched.kind, SCHED_NONE);
+  ck_assert_uint_eq(o.sched.size, 32);
+  ck_assert_double_eq(o.sched.rho, 0.1);
+  ck_assert_uint_eq(o.sched.depth, 0);
+  char *argv[] = {"x", "--schedule", "priority+dependency", "--schedule-size=8", "--rho", "0.25",
+                  "--eta", "1e-3", "--depth", "2", "--rounds-per-clock", "7"};
+  char err[300];
+  for (int i = 1; i < 12;) ck_assert_int_eq(runopt_parse(&o, 12, argv, &i, err, sizeof err), 1);
+  ck_assert_uint_eq(o.sched.kind, SCHED_PRIODEP);
+  ck_assert_uint_eq(o.sched.size, 8);
+  ck_assert_double_eq(o.sched.rho, 0.25);
+  ck_assert_double_eq(o.sched.eta, 1e-3);
+  ck_assert_uint_eq(o.sched.depth, 2);
+  ck_assert_uint_eq(o.sched.rounds_per_clock, 7);
+  const char *bad[][2] = {{"--schedule", "fifo"}, {"--schedule-size", "0"}, {"--rho", "-1"},
+                          {"--eta", "0"}, {"--depth", "65"}, {"--rounds-per-clock", "x"}};
+  for (int k = 0; k < 6; k++) {
+    char *a[] = {"x", (char *)bad[k][0], (char *)bad[k][1]};
+    int i = 1;
+    err[0] = '\0';
+    ck_assert_int_eq(runopt_parse(&o, 3, a, &i, err, sizeof err), ST_EPARSE);
+    ck_assert_msg(strstr(err, bad[k][0]) != NULL, "%s: %s", bad[k][0], err);
+  }
 }
 END_TEST
 
@@ -229,6 +260,7 @@ int main(void) {
   Suite *s = suite_create("lasso_sched");
   TCase *unit = tcase_create("cd");
   tcase_add_test(unit, test_cd_against_brute_force);
+  tcase_add_test(unit, test_schedule_flags);
   suite_add_tcase(s, unit);
   TCase *run = tcase_create("runs");
   tcase_set_timeout(run, 600);
