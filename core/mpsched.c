@@ -152,7 +152,7 @@ struct sched_coord {
   uint32_t *cvars;   /* [size or W] changes of the last complete round */
   float *cvals;
   uint32_t nchanges;
-  uint32_t *cand; /* [size * SCHED_OVERSAMPLE] */
+  uint32_t *busy; /* [(depth + 1) * size]: in flight, then this round's picks */
   double *sum;    /* [width] */
   float *zeros;   /* [size or W] */
   wire_buf out;
@@ -193,11 +193,11 @@ sched_coord *sched_coord_create(const st_config *cfg, const sched_params *p,
   c->slots = st_calloc(c->nslots, sizeof *c->slots);
   c->cvars = st_calloc(cap, sizeof *c->cvars);
   c->cvals = st_calloc(cap, sizeof *c->cvals);
-  c->cand = st_calloc((size_t)cap * SCHED_OVERSAMPLE, sizeof *c->cand);
+  c->busy = st_calloc((size_t)cap * c->nslots, sizeof *c->busy);
   c->sum = st_calloc(app->width, sizeof *c->sum);
   c->zeros = st_calloc(cap, sizeof *c->zeros);
   int bad = !c->hello || !c->val || !c->prio || !c->inflight || !c->weights || !c->slots ||
-            !c->cvars || !c->cvals || !c->cand || !c->sum || !c->zeros || sched_sampler_init(&c->smp, n, p->seed);
+            !c->cvars || !c->cvals || !c->busy || !c->sum || !c->zeros || sched_sampler_init(&c->smp, n, p->seed);
   for (uint32_t i = 0; !bad && i < c->nslots; i++) {
     sched_slot *s = &c->slots[i];
     s->vars = st_calloc(cap, sizeof *s->vars);
@@ -230,7 +230,7 @@ void sched_coord_destroy(sched_coord *c) {
   st_free(c->weights);
   st_free(c->cvars);
   st_free(c->cvals);
-  st_free(c->cand);
+  st_free(c->busy);
   st_free(c->sum);
   st_free(c->zeros);
   sched_sampler_free(&c->smp);
@@ -278,15 +278,24 @@ static void pick_round(sched_coord *c, sched_slot *s, uint32_t k, double *work) 
   double logn = 1.0;
   for (uint32_t m = n; m > 1; m /= 2) logn += 1.0;
   double worst = 0.0;
+  /* The filter compares with every variable in flight as well: a pipelined
+   * round runs beside them on a residual that lacks their changes. */
+  uint32_t nbusy = 0;
+  if (filter)
+    for (uint32_t r = c->done; r < c->next; r++) {
+      const sched_slot *o = &c->slots[r % c->nslots];
+      for (uint32_t i = 0; i < o->nvars; i++) c->busy[nbusy++] = o->vars[i];
+    }
   for (uint32_t d = 0; d < draws && s->nvars < size; d++) {
     int64_t j = sched_sampler_draw(&c->smp);
     if (j < 0) break;
     *work += 4.0 * logn;
-    if (filter && !dep_admits(c, s->vars, s->nvars, (uint32_t)j, work, &worst)) {
+    if (filter && !dep_admits(c, c->busy, nbusy, (uint32_t)j, work, &worst)) {
       c->st.rejected++;
       continue;
     }
     s->vars[s->nvars++] = (uint32_t)j;
+    if (filter) c->busy[nbusy++] = (uint32_t)j;
   }
   if (filter && worst > c->st.max_admitted) c->st.max_admitted = worst;
 }

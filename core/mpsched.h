@@ -51,7 +51,8 @@ typedef enum sched_kind {
 #define SCHED_DEFAULT_RHO 0.1
 #define SCHED_DEFAULT_ETA 1e-6
 /* Candidates drawn per round by the dependency schedules: this many times
- * the size (the filter keeps at most size of them). */
+ * the size (the filter keeps at most size of them, each at most rho from
+ * every other and from every variable of the rounds in flight). */
 #define SCHED_OVERSAMPLE 2u
 
 typedef struct sched_params {

@@ -368,6 +368,32 @@ START_TEST(pipelined_rounds_carry_old_changes_and_never_overlap) {
 }
 END_TEST
 
+/* Pipelined, the filter also keeps a round's variables at most rho from
+ * those of the rounds in flight beside it (rounds k+1..k+d leave before
+ * round k completes). */
+START_TEST(the_filter_covers_rounds_in_flight) {
+  fake_app f = fake(6);
+  uint32_t R = 200, d = 2;
+  run_spec rs = spec(SCHED_PRIODEP, &f, R);
+  rs.p.rho = 0.4;
+  rs.p.size = 5;
+  rs.p.depth = d;
+  trace t;
+  trace_init(&t, R, 6, 6);
+  drive(&rs, &t, NULL, NULL);
+  for (uint32_t k = 0; k < R; k++)
+    for (uint32_t m = k + 1; m <= k + d && m < R; m++)
+      for (uint32_t a = 0; a < t.nvars[(size_t)k * 6]; a++)
+        for (uint32_t b = 0; b < t.nvars[(size_t)m * 6]; b++) {
+          double work = 0;
+          uint32_t va = t.vars[(size_t)k * 36 + a], vb = t.vars[(size_t)m * 36 + b];
+          ck_assert_msg(fake_dep(NULL, va, vb, &work) <= rs.p.rho,
+                        "rounds %u and %u in flight together hold %u and %u", k, m, va, vb);
+        }
+  trace_free(&t);
+}
+END_TEST
+
 START_TEST(rotation_gives_disjoint_blocks_that_rotate) {
   fake_app f = fake(6);
   uint32_t B = 9, R = 2 * B;
@@ -485,6 +511,7 @@ int main(void) {
   tcase_add_test(tc, rounds_are_the_same_for_any_interleaving);
   tcase_add_test(tc, results_are_summed_and_applied);
   tcase_add_test(tc, pipelined_rounds_carry_old_changes_and_never_overlap);
+  tcase_add_test(tc, the_filter_covers_rounds_in_flight);
   tcase_add_test(tc, rotation_gives_disjoint_blocks_that_rotate);
   tcase_add_test(tc, bad_frames_are_refused);
   tcase_add_test(tc, kinds_parse_by_name);
