@@ -14,3 +14,6 @@ add_dependencies(test_lasso_sched stale)
 stale_add_test(test_rotation SOURCES ${PROJECT_SOURCE_DIR}/tests/test_rotation.c LIBS TIMEOUT 600)
 target_compile_definitions(test_rotation PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
 add_dependencies(test_rotation stale)
+# The scheduler's frames on untrusted bytes (tests/fuzz/fuzz_sched.c; see
+# tests/fuzz.cmake for stale_fuzz_target and scripts/fuzz.sh).
+stale_fuzz_target(sched LIBS stale_core)
