@@ -19,6 +19,8 @@ figures=(
     "staleness_lda.png  env APP=lda experiments/staleness_sweep.sh"
     "lasso_staleness.png  env APP=lasso experiments/staleness_sweep.sh"
     "scale.png          env STALENESS_4096=0 experiments/scale.sh"
+    "schedules.png      experiments/schedule_sweep.sh"
+    "shotgun_stability.png  experiments/shotgun_stability.sh"
 )
 # What a figure needs first (its data), by PNG.
 declare -A before=([staleness_lda.png]=experiments/lda_manpages.sh)
