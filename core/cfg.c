@@ -1,5 +1,9 @@
 /* cfg.c: validation of a cluster shape and parsing of its knobs. */
 #include "cfg.h"
+
+#include <math.h>
+
+#include "comm.h"
 #include "wire.h"
 
 int cfg_check(const st_config *cfg) {
@@ -7,7 +11,25 @@ int cfg_check(const st_config *cfg) {
   /* Node ids are u32: the last shard's node, server_base + nservers - 1,
    * and the node count must both be representable. */
   if ((uint64_t)cfg->server_base + cfg->nservers > UINT32_MAX) return ST_EINVAL;
+  if (cfg->comm_policy >= COMM_NPOLICIES) return ST_EINVAL;
+  if (!(cfg->comm_interval >= 0) || !isfinite(cfg->comm_interval)) return ST_EINVAL;
+  if (cfg->comm_policy != COMM_NONE && (!(cfg->comm_budget > 0) || !isfinite(cfg->comm_budget)))
+    return ST_EINVAL;
   return 0;
+}
+
+double cfg_comm_interval(const st_config *cfg) {
+  return cfg->comm_interval > 0 ? cfg->comm_interval : COMM_DEFAULT_INTERVAL;
+}
+
+double cfg_comm_burst(const st_config *cfg, const tbl_set *tables, uint32_t copies) {
+  double burst = cfg->comm_budget * cfg_comm_interval(cfg);
+  for (uint32_t i = 0; i < tables->n; i++) {
+    const tbl_def *d = &tables->defs[i];
+    double row = (WIRE_HEADER_SIZE + 4 + 13 + (d->sparse ? 8.0 : 4.0) * d->width) * copies;
+    if (row > burst) burst = row;
+  }
+  return burst;
 }
 
 uint32_t cfg_nodes(const st_config *cfg) {

@@ -20,9 +20,16 @@ typedef struct st_config {
                          on arrival order (same result on every backend) */
   size_t max_frame;   /* 0: WIRE_MAX_FRAME */
   uint32_t report_table; /* rows each shard reports at a barrier (rep.h); 0: the metrics table */
+  /* Managed communication (comm.h): what a node sends between clocks and
+   * how fast. Zero (COMM_NONE) sends at clocks only, as without it. */
+  uint8_t comm_policy;  /* COMM_*: how buffered changes are ranked */
+  double comm_budget;   /* bytes/s each node may spend on early sends */
+  double comm_interval; /* seconds between pacing ticks; 0: COMM_DEFAULT_INTERVAL */
 } st_config;
 
-/* ST_EINVAL unless counts are non-zero and node ids fit in 32 bits. */
+/* ST_EINVAL unless counts are non-zero, node ids fit in 32 bits, and the
+ * comm knobs make sense (a known policy; with one other than none, a
+ * positive finite budget; a non-negative finite interval). */
 int cfg_check(const st_config *cfg);
 static inline uint32_t cfg_server_node(const st_config *c, uint32_t shard) {
   return c->server_base + shard;
@@ -33,6 +40,12 @@ static inline uint32_t cfg_client_node(const st_config *c, uint32_t client) {
 }
 /* ST_ETOOBIG if some row of tables cannot fit one frame of cfg's size. */
 int cfg_check_tables(const st_config *cfg, const tbl_set *tables);
+/* Seconds between pacing ticks. */
+double cfg_comm_interval(const st_config *cfg);
+/* Bytes a pacing bucket may hold: one interval's budget, and never less
+ * than `copies` frames of the largest row (a shard pushes a row to each of
+ * its subscribers at once), so that every candidate can go early sometime. */
+double cfg_comm_burst(const st_config *cfg, const tbl_set *tables, uint32_t copies);
 /* Number of nodes the cluster spans. */
 uint32_t cfg_nodes(const st_config *cfg);
 /* Parses "inf" or a non-negative decimal into *out: 0 or ST_EPARSE. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "hmap.h"
 #include "sort.h"
 #include "vec.h"
@@ -36,6 +37,7 @@ typedef struct cl_delta {
   uint32_t table, row, width, shard;
   uint32_t tindex;             /* position of the table in the table set */
   uint8_t sparse;
+  uint64_t seq;                /* order of its first increment (fifo) */
   struct cl_delta *next_spare; /* link in the spare list when unused */
   tbl_srow sd;
   float d[];
@@ -60,7 +62,8 @@ typedef struct cl_shard {
   uint32_t seq; /* last sequence number sent on this channel */
   cl_sent *sent;
   size_t head, nsent, capsent; /* live entries are sent[head..nsent) */
-  size_t nflush;               /* scratch for cl_flush: deltas bound here */
+  size_t nflush;               /* scratch for cl_order: deltas bound here */
+  size_t tick_bytes;           /* scratch for cl_pace: payload chosen for it */
   cl_row **rows;               /* cached rows of this shard, for pushes */
   size_t nrows, caprows;
 } cl_shard;
@@ -103,6 +106,13 @@ struct cl_client {
    * increments go straight to the oplog and the cache, seen by every
    * node-mate at once. */
   hmap *stage;
+  /* Managed communication: the bucket early sends spend (own, or the
+   * node's shared with its shard), a counter of first increments, the
+   * ticks so far, and a tick's candidates. */
+  comm_bucket own, *bucket;
+  uint64_t touches, ticks;
+  comm_cand *cands;
+  size_t capcands;
 };
 
 /* Clocks a worker's increments are staged apart, from the client's clock
@@ -122,6 +132,8 @@ cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t clien
   c->node = cfg_client_node(cfg, client);
   c->be = be;
   tmr_init(&c->pace, TMR_ROLE_CLIENT);
+  comm_bucket_init(&c->own, cfg->comm_budget, cfg_comm_burst(cfg, tables, 1), be->ops->now(be->ctx));
+  c->bucket = &c->own;
   c->shards = st_calloc(cfg->nservers, sizeof *c->shards);
   c->wclock = st_calloc(cfg->workers_per_client, sizeof *c->wclock);
   c->wait = st_calloc(cfg->workers_per_client, sizeof *c->wait);
@@ -191,6 +203,7 @@ void cl_destroy(cl_client *c) {
       cl_delta_free(d);
     }
   st_free(c->scratch);
+  st_free(c->cands);
   wire_buf_free(&c->out);
   st_free(c);
 }
@@ -297,19 +310,10 @@ static int cl_send_deltas(cl_client *c, uint32_t shard, uint8_t type, st_clock_t
   return 0;
 }
 
-/* Moves the oplog's deltas into c->flushbuf[0..*taken), ordered by shard
- * and then by key, so frames are identical run to run and sent deltas can
- * be searched by key. Empties the oplog. Returns 0 or ST_ENOMEM (then the
- * oplog is untouched). */
-static int cl_take_oplog(cl_client *c, size_t *taken) {
-  size_t n = c->oplog.len;
-  if (vec_reserve(&c->flushbuf, &c->capflush, n, sizeof *c->flushbuf) ||
-      vec_reserve(&c->pairs, &c->cappairs, 2 * n, sizeof *c->pairs))
-    return ST_ENOMEM;
-  size_t m = 0;
-  for (size_t i = 0; i < c->oplog.cap; i++)
-    if (c->oplog.slots[i].val) c->pairs[m++] = (sort_pair){c->oplog.slots[i].key, c->oplog.slots[i].val};
-  hmap_clear(&c->oplog);
+/* Puts the deltas of c->pairs[0..n) into c->flushbuf[0..n), ordered by
+ * shard and then by key, so frames are identical run to run and sent
+ * deltas can be searched by key. Both arrays have room (pairs for 2n). */
+static void cl_order(cl_client *c, size_t n) {
   sort_pairs(c->pairs, c->pairs + n, n);
   /* A stable counting pass by shard keeps the key order within a shard. */
   for (uint32_t j = 0; j < c->cfg.nservers; j++) c->shards[j].nflush = 0;
@@ -324,6 +328,25 @@ static int cl_take_oplog(cl_client *c, size_t *taken) {
     cl_delta *d = c->pairs[i].val;
     c->flushbuf[c->shards[d->shard].nflush++] = d;
   }
+}
+
+static int cl_reserve_flush(cl_client *c, size_t n) {
+  if (vec_reserve(&c->flushbuf, &c->capflush, n, sizeof *c->flushbuf) ||
+      vec_reserve(&c->pairs, &c->cappairs, 2 * n, sizeof *c->pairs))
+    return ST_ENOMEM;
+  return 0;
+}
+
+/* Moves the oplog's deltas into c->flushbuf[0..*taken) in cl_order's order.
+ * Empties the oplog. Returns 0 or ST_ENOMEM (then the oplog is untouched). */
+static int cl_take_oplog(cl_client *c, size_t *taken) {
+  size_t n = c->oplog.len;
+  if (cl_reserve_flush(c, n)) return ST_ENOMEM;
+  size_t m = 0;
+  for (size_t i = 0; i < c->oplog.cap; i++)
+    if (c->oplog.slots[i].val) c->pairs[m++] = (sort_pair){c->oplog.slots[i].key, c->oplog.slots[i].val};
+  hmap_clear(&c->oplog);
+  cl_order(c, n);
   *taken = n;
   return 0;
 }
@@ -347,7 +370,9 @@ static int cl_flush(cl_client *c, st_clock_t clock) {
         stop++;
       }
       uint8_t type = stop == end ? WIRE_CLOCK : WIRE_UPDATE;
+      uint64_t before = c->stats.bytes_out;
       int r = cl_send_deltas(c, j, type, clock, c->flushbuf + i, stop - i);
+      c->stats.bytes_clock += c->stats.bytes_out - before;
       if (!rc) rc = r; /* keep going: every delta must be sent or freed */
       i = stop;
     } while (i < end);
@@ -413,6 +438,8 @@ int cl_get_at(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, st_cl
   c->stats.gets++;
   cl_row *r = hmap_get(&c->cache, tbl_key(table, row));
   if (r && r->has_value && r->clock >= need) {
+    c->stats.reads_served++;
+    if (r->clock < c->wclock[worker]) c->stats.stale_clocks += c->wclock[worker] - r->clock;
     if (r->sparse)
       tbl_srow_dense(&r->sp, out, r->width);
     else
@@ -434,6 +461,14 @@ int cl_get_at(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, st_cl
   c->wait[worker] = (cl_wait){1, tbl_key(table, row), need};
   c->stats.gets_waited++;
   return ST_WAIT;
+}
+
+/* The oplog has something to send early: the pacer ticks until it is
+ * empty. Called once the increment is in place, so a failure to arm leaves
+ * it whole (it goes at the clock). */
+static int cl_pace_wanted(cl_client *c) {
+  if (c->cfg.comm_policy == COMM_NONE || c->pace.armed) return 0;
+  return cl_timer_arm(c, cfg_comm_interval(&c->cfg));
 }
 
 /* Adds delta to the oplog and to the cached row, visible to every worker of
@@ -463,6 +498,7 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
                     .shard = tbl_shard(table, row, c->cfg.nservers),
                     .tindex = tindex,
                     .sparse = def->sparse,
+                    .seq = c->touches++,
                     .sd = keep};
     slot->key = key;
     slot->val = d;
@@ -479,7 +515,7 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
       r->has_value = 0;
       tbl_srow_free(&r->sp);
     }
-    return 0;
+    return cl_pace_wanted(c);
   }
   if (fresh)
     memcpy(d->d, delta, (size_t)d->width * sizeof(float));
@@ -487,7 +523,7 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
     for (uint32_t i = 0; i < d->width; i++) d->d[i] += delta[i];
   if (r && r->has_value)
     for (uint32_t i = 0; i < d->width; i++) r->vals[i] += delta[i];
-  return 0;
+  return cl_pace_wanted(c);
 }
 
 /* Worker w's staged increments of clock k (see cl_client.stage). */
@@ -672,7 +708,8 @@ static int cl_install(cl_client *c, const wire_msg *m, const wire_row *wr) {
     for (uint32_t k = 0; d && k < r->width; k++) v[k] += d->d[k];
   if (r->sparse && tbl_srow_set(&r->sp, v, r->width)) return ST_ENOMEM;
   r->has_value = 1;
-  if (r->clock < m->hdr.clock) r->clock = m->hdr.clock;
+  /* An early push is values only: it says nothing of freshness. */
+  if (!(m->hdr.flags & WIRE_F_EARLY) && r->clock < m->hdr.clock) r->clock = m->hdr.clock;
   if (m->hdr.flags & WIRE_F_REPLY) /* the reply echoes its READ's seq */
     for (size_t i = 0; i < r->nreqs; i++)
       if (r->reqs[i].seq == m->hdr.seq) {
@@ -710,6 +747,7 @@ int cl_on_message(cl_client *c, const wire_msg *m) {
   wire_iter_init(&it, m);
   while (wire_next(&it, &wr))
     if ((rc = cl_install(c, m, &wr))) return rc;
+  if (m->hdr.flags & WIRE_F_EARLY) c->stats.rows_early += m->nrows;
   if (m->hdr.flags & WIRE_F_PUSH) {
     /* Rows of this shard that the push left out did not change. */
     for (size_t i = 0; i < sh->nrows; i++)
@@ -722,11 +760,81 @@ int cl_on_message(cl_client *c, const wire_msg *m) {
 
 int cl_timer_arm(cl_client *c, double delay) { return tmr_arm(&c->pace, c->be, delay); }
 
+/* ---- managed communication: early sends -------------------------------- */
+
+static double cl_l1(const float *v, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += v[i] < 0 ? -(double)v[i] : (double)v[i];
+  return s;
+}
+
+/* What the policy sees of buffered delta d. Only what it uses is computed. */
+static comm_cand cl_cand(const cl_client *c, cl_delta *d) {
+  uint8_t p = c->cfg.comm_policy;
+  comm_cand k = {.key = d->key, .seq = d->seq, .item = d};
+  if (p == COMM_MAGNITUDE || p == COMM_RELATIVE || p == COMM_COMBINED)
+    k.mag = d->sparse ? cl_l1(d->sd.vals, d->sd.n) : cl_l1(d->d, d->width);
+  if (p != COMM_RELATIVE && p != COMM_AGE && p != COMM_COMBINED) return k;
+  const cl_row *r = hmap_get(&c->cache, d->key);
+  if (!r || !r->has_value) return k;
+  if (p == COMM_RELATIVE) k.base = r->sparse ? cl_l1(r->sp.vals, r->sp.n) : cl_l1(r->vals, r->width);
+  if (r->clock < c->clock) k.behind = (double)(c->clock - r->clock);
+  return k;
+}
+
+/* One pacing tick: refills the bucket, ranks the oplog by the policy, and
+ * sends the best deltas the tokens pay for (frame headers included) as
+ * UPDATE frames, one per shard, kept until acknowledged like a flush's. A
+ * delta that does not fit is passed over for smaller ones behind it. Arms
+ * the next tick only if something is left to send. */
+static int cl_pace(cl_client *c) {
+  size_t n = c->oplog.len;
+  if (c->cfg.comm_policy == COMM_NONE || n == 0) return 0;
+  comm_bucket_refill(c->bucket, c->be->ops->now(c->be->ctx));
+  if (vec_reserve(&c->cands, &c->capcands, n, sizeof *c->cands) || cl_reserve_flush(c, n))
+    return ST_ENOMEM;
+  size_t m = 0;
+  for (size_t i = 0; i < c->oplog.cap; i++)
+    if (c->oplog.slots[i].val) c->cands[m++] = cl_cand(c, c->oplog.slots[i].val);
+  comm_rank(c->cfg.comm_policy, c->cands, n, (uint64_t)c->index << 40 ^ c->ticks++);
+  size_t limit = (c->cfg.max_frame ? c->cfg.max_frame : WIRE_MAX_FRAME) - WIRE_HEADER_SIZE - 4;
+  for (uint32_t j = 0; j < c->cfg.nservers; j++) c->shards[j].tick_bytes = 0;
+  size_t taken = 0;
+  for (size_t i = 0; i < n; i++) {
+    cl_delta *d = c->cands[i].item;
+    cl_shard *sh = &c->shards[d->shard];
+    size_t sz = cl_delta_size(d);
+    double cost = (double)sz + (sh->tick_bytes ? 0 : WIRE_HEADER_SIZE + 4);
+    if (sh->tick_bytes + sz > limit || !comm_bucket_take(c->bucket, cost)) continue;
+    sh->tick_bytes += sz;
+    c->pairs[taken++] = (sort_pair){d->key, d};
+  }
+  int rc = 0;
+  if (taken) {
+    for (size_t i = 0; i < taken; i++) hmap_del(&c->oplog, c->pairs[i].key);
+    cl_order(c, taken);
+    uint64_t before = c->stats.bytes_out;
+    for (size_t i = 0; i < taken;) {
+      size_t end = i;
+      while (end < taken && c->flushbuf[end]->shard == c->flushbuf[i]->shard) end++;
+      int r = cl_send_deltas(c, c->flushbuf[i]->shard, WIRE_UPDATE, c->clock, c->flushbuf + i, end - i);
+      if (!rc) rc = r; /* keep going: every delta must be sent or freed */
+      i = end;
+    }
+    c->stats.bytes_early += c->stats.bytes_out - before;
+    c->stats.ticks_sent++;
+  }
+  if (!rc && c->oplog.len) rc = cl_timer_arm(c, cfg_comm_interval(&c->cfg));
+  return rc;
+}
+
+void cl_set_bucket(cl_client *c, comm_bucket *b) { c->bucket = b ? b : &c->own; }
+
 int cl_on_timer(cl_client *c, uint64_t token) {
   if (!tmr_fired(&c->pace, token)) {
     c->stats.timers_late++;
     return 0;
   }
   c->stats.timers_fired++;
-  return 0;
+  return cl_pace(c);
 }

@@ -18,6 +18,7 @@
 
 #include "backend.h"
 #include "cfg.h"
+#include "comm.h"
 #include "tbl.h"
 #include "tmr.h"
 #include "wire.h"
@@ -27,6 +28,12 @@ typedef struct cl_client cl_client;
 typedef struct cl_stats {
   uint64_t gets, gets_waited, reads_sent, rows_received, frames_out, bytes_out;
   uint64_t timers_fired, timers_late; /* live and superseded timer firings */
+  /* Bytes of the frames sent early (paced UPDATEs) and at clocks (a
+   * flush's frames); READs are in neither. Ticks that sent something. */
+  uint64_t bytes_early, bytes_clock, ticks_sent;
+  /* Reads served, and the sum over them of the clocks the row's freshness
+   * was behind the reader's clock (see cl_get). Rows of early pushes. */
+  uint64_t reads_served, stale_clocks, rows_early;
 } cl_stats;
 
 /* Creates client `client`; cfg and tables are copied, be is borrowed. */
@@ -34,8 +41,10 @@ cl_client *cl_create(const st_config *cfg, const tbl_set *tables, uint32_t clien
                      const st_backend *be);
 void cl_destroy(cl_client *c);
 
-/* Reads (table, row) for worker into out[width]. Returns 0 (out filled),
- * ST_WAIT (a request is on its way; block the worker, then call again), or
+/* Reads (table, row) for worker into out[width]. Returns 0 (out filled;
+ * stats count the read's staleness: the reader's clock minus the cached
+ * row's freshness clock, below which the value holds every update, if
+ * positive), ST_WAIT (a request is on its way; block the worker, then call again), or
  * ST_ENOTABLE / ST_ERANGE / ST_EINVAL. */
 int cl_get(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, float *out);
 /* cl_get with an explicit freshness instead of the SSP bound's: the row
@@ -58,8 +67,13 @@ int cl_on_message(cl_client *c, const wire_msg *msg);
  * for sends between clocks. 0 or the backend's error. */
 int cl_timer_arm(cl_client *c, double delay);
 /* A client timer fired (token from tmr_token). A late one is counted and
- * ignored. 0 always today; the paced sends' errors later. */
+ * ignored. A live one is a pacing tick (with a policy other than none):
+ * the best buffered deltas the budget pays for go early (comm.h). 0, or a
+ * send or allocation error. */
 int cl_on_timer(cl_client *c, uint64_t token);
+/* Makes the client spend b (borrowed; the node's, shared with its shard)
+ * instead of its own bucket; NULL: its own again. */
+void cl_set_bucket(cl_client *c, comm_bucket *b);
 
 st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker);
 /* The staleness bound the client serves reads under (ST_STALENESS_INF: none). */

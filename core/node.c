@@ -15,6 +15,14 @@ st_node *node_create(const st_config *cfg, const tbl_set *tables, uint32_t id,
     goto fail;
   if (!(n->rep = rep_create(cfg, tables, id, be))) goto fail;
   if (id < cfg->nclients && !(n->agent = sched_agent_create(cfg, id, be))) goto fail;
+  if (n->client && n->server) {
+    /* One budget per node: its client's early sends and its shard's early
+     * pushes draw on the same bucket. */
+    comm_bucket_init(&n->bucket, cfg->comm_budget, cfg_comm_burst(cfg, tables, cfg->nclients),
+                     be->ops->now(be->ctx));
+    cl_set_bucket(n->client, &n->bucket);
+    srv_set_bucket(n->server, &n->bucket);
+  }
   return n;
 fail:
   node_destroy(n);

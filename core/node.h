@@ -18,6 +18,7 @@ typedef struct st_node {
   rep_state *rep;    /* barriers and the end-of-run report (every node) */
   sched_agent *agent; /* the scheduler's worker side (client nodes) */
   sched_coord *sched; /* node 0 of a scheduled run: the coordinator (mpsched.h) */
+  comm_bucket bucket; /* a client and a shard on one node share its budget */
 } st_node;
 
 /* Creates the roles node `id` plays in cfg. be is borrowed. NULL on failure. */

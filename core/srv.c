@@ -3,13 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm.h"
 #include "hmap.h"
 #include "vec.h"
 
 typedef struct srv_row {
   uint32_t table, row, width;
   uint8_t sparse;
-  uint8_t dirty;  /* changed since the last push round */
+  uint8_t dirty;  /* in the dirty list: changed since the last push round */
+  uint8_t stale;  /* changed since its subscribers last got its value */
+  st_clock_t pushed; /* the shard clock when its value was last pushed */
+  uint64_t cseq;  /* order of its first change since then (fifo) */
+  double change;  /* L1 of the changes since then (managed comm only) */
   uint32_t *subs; /* push mode: sorted ids of clients holding this row */
   size_t nsubs, capsubs;
   tbl_srow sp;  /* the value of a sparse table's row: its non-zeros */
@@ -69,6 +74,16 @@ struct srv_shard {
   tbl_srow merge;
   srv_stats stats;
   tmr pace; /* paces pushes between clocks */
+  /* Managed communication: the bucket early pushes spend (own, or the
+   * node's shared with its client), the change counter, ticks so far, a
+   * tick's candidates and the rows chosen. */
+  comm_bucket own, *bucket;
+  uint64_t changes, ticks;
+  comm_cand *cands;
+  size_t capcands;
+  srv_row **chosen;
+  size_t capchosen;
+  uint8_t early_wanted; /* a row with subscribers went stale */
 };
 
 srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shard,
@@ -82,6 +97,8 @@ srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shar
   s->node = cfg_server_node(cfg, shard);
   s->be = be;
   tmr_init(&s->pace, TMR_ROLE_SERVER);
+  comm_bucket_init(&s->own, cfg->comm_budget, cfg_comm_burst(cfg, tables, cfg->nclients), be->ops->now(be->ctx));
+  s->bucket = &s->own;
   s->client_clock = st_calloc(cfg->nclients, sizeof *s->client_clock);
   s->last_seq = st_calloc(cfg->nclients, sizeof *s->last_seq);
   s->applied_seq = st_calloc(cfg->nclients, sizeof *s->applied_seq);
@@ -133,6 +150,8 @@ void srv_destroy(srv_shard *s) {
   st_free(s->svals);
   st_free(s->scols);
   tbl_srow_free(&s->merge);
+  st_free(s->cands);
+  st_free(s->chosen);
   wire_buf_free(&s->out);
   st_free(s);
 }
@@ -203,8 +222,27 @@ static int srv_check_rows(const srv_shard *s, const wire_msg *m, int want_values
   return 0;
 }
 
-static int srv_mark_dirty(srv_shard *s, srv_row *r) {
-  if (!s->cfg.push || r->dirty) return 0;
+/* L1 norm of a (validated) record's values. */
+static double srv_record_l1(const wire_row *wr) {
+  double sum = 0;
+  for (uint32_t i = 0; i < wr->n; i++) {
+    uint32_t col;
+    float v;
+    wire_row_value(wr, i, &col, &v);
+    sum += v < 0 ? -(double)v : (double)v;
+  }
+  return sum;
+}
+
+static int srv_mark_dirty(srv_shard *s, srv_row *r, const wire_row *wr) {
+  if (!s->cfg.push) return 0;
+  if (!r->stale) {
+    r->stale = 1;
+    r->cseq = s->changes++;
+    if (r->nsubs) s->early_wanted = 1;
+  }
+  if (s->cfg.comm_policy != COMM_NONE) r->change += srv_record_l1(wr);
+  if (r->dirty) return 0;
   if (vec_reserve(&s->dirty, &s->capdirty, s->ndirty + 1, sizeof *s->dirty)) return ST_ENOMEM;
   s->dirty[s->ndirty++] = r;
   r->dirty = 1;
@@ -240,7 +278,7 @@ static int srv_apply(srv_shard *s, const wire_msg *m) {
       wire_row_add_into(&wr, r->vals, r->width);
     else if (srv_add_sparse(s, r, &wr))
       return ST_ENOMEM;
-    if (srv_mark_dirty(s, r)) return ST_ENOMEM;
+    if (srv_mark_dirty(s, r, &wr)) return ST_ENOMEM;
     s->stats.rows_applied++;
   }
   return 0;
@@ -251,6 +289,7 @@ static int srv_send_out(srv_shard *s, uint32_t client) {
   if (rc) return rc;
   rc = s->be->ops->send(s->be->ctx, cfg_client_node(&s->cfg, client), s->out.data, s->out.len);
   s->stats.frames_out++;
+  s->stats.bytes_out += s->out.len;
   return rc; /* the backend's own error */
 }
 
@@ -350,14 +389,24 @@ static int srv_push_round(srv_shard *s) {
     if (h->n == 0) continue;
     /* Only the last part of a split push may claim that the rows it lacks
      * are unchanged; the earlier parts are plain rows. */
+    uint64_t before = s->stats.bytes_out;
     rc = srv_begin(s, c, 0, 0);
     for (size_t i = 0; !rc && i < h->n; i++)
-      if (h->rows[i]->dirty) rc = srv_append(s, c, 0, 0, h->rows[i]);
+      if (h->rows[i]->stale) rc = srv_append(s, c, 0, 0, h->rows[i]);
     if (!rc) rc = wire_set_flags(&s->out, WIRE_F_PUSH);
     if (!rc) rc = srv_send_out(s, c);
+    s->stats.bytes_push += s->stats.bytes_out - before;
   }
-  for (size_t i = 0; i < s->ndirty; i++) s->dirty[i]->dirty = 0;
+  /* A row pushed early and unchanged since is left out above: the client
+   * has its value, so "absent rows are unchanged" holds for it. */
+  for (size_t i = 0; i < s->ndirty; i++) {
+    srv_row *r = s->dirty[i];
+    if (r->stale) r->pushed = s->min_clock;
+    r->dirty = r->stale = 0;
+    r->change = 0;
+  }
   s->ndirty = 0;
+  s->early_wanted = 0;
   return rc;
 }
 
@@ -447,6 +496,13 @@ static int srv_needs_ack(const srv_shard *s, uint32_t client) {
   return s->client_clock[client] >= s->min_clock + 2;
 }
 
+/* Managed communication in push mode: a row its subscribers hold went
+ * stale, so the pacer ticks until none is left (or a push round sends them). */
+static int srv_pace_wanted(srv_shard *s) {
+  if (s->cfg.comm_policy == COMM_NONE || !s->early_wanted || s->pace.armed) return 0;
+  return srv_timer_arm(s, cfg_comm_interval(&s->cfg));
+}
+
 int srv_on_message(srv_shard *s, const wire_msg *m) {
   uint32_t src = m->hdr.src;
   if (src >= s->cfg.nclients || cfg_client_node(&s->cfg, src) != src) return ST_EPEER;
@@ -474,6 +530,7 @@ int srv_on_message(srv_shard *s, const wire_msg *m) {
     } else {
       if ((rc = srv_apply(s, m))) return rc;
       s->applied_seq[client] = m->hdr.seq;
+      if ((rc = srv_pace_wanted(s))) return rc;
     }
     if (m->hdr.type == WIRE_UPDATE) return 0;
     if ((rc = srv_on_clock(s, client, m->hdr.clock))) return rc;
@@ -493,11 +550,92 @@ int srv_on_message(srv_shard *s, const wire_msg *m) {
 
 int srv_timer_arm(srv_shard *s, double delay) { return tmr_arm(&s->pace, s->be, delay); }
 
+/* ---- managed communication: early pushes -------------------------------- */
+
+static comm_cand srv_cand(const srv_shard *s, srv_row *r) {
+  comm_cand k = {.key = tbl_key(r->table, r->row), .seq = r->cseq, .mag = r->change, .item = r};
+  if (s->cfg.comm_policy == COMM_RELATIVE) {
+    const float *v = r->sparse ? r->sp.vals : r->vals;
+    size_t n = r->sparse ? r->sp.n : r->width;
+    for (size_t i = 0; i < n; i++) k.base += v[i] < 0 ? -(double)v[i] : (double)v[i];
+  }
+  if (r->pushed < s->min_clock) k.behind = (double)(s->min_clock - r->pushed);
+  return k;
+}
+
+/* Whether client subscribes to r (subs are sorted). */
+static int srv_subscribed(const srv_row *r, uint32_t client) {
+  size_t lo = 0, hi = r->nsubs;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r->subs[mid] < client)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < r->nsubs && r->subs[lo] == client;
+}
+
+/* One pacing tick: ranks the stale rows that have subscribers by the
+ * policy and pushes the best ones the tokens pay for to every subscriber,
+ * as WIRE_F_EARLY frames (one per client, in client order). A row's cost is
+ * charged as if each subscriber got a frame of its own, and what the real
+ * frames cost less is given back. Arms the next tick while stale rows with
+ * subscribers are left. */
+static int srv_pace(srv_shard *s) {
+  if (s->cfg.comm_policy == COMM_NONE || !s->cfg.push || s->ndirty == 0) return 0;
+  comm_bucket_refill(s->bucket, s->be->ops->now(s->be->ctx));
+  size_t n = 0;
+  if (vec_reserve(&s->cands, &s->capcands, s->ndirty, sizeof *s->cands) ||
+      vec_reserve(&s->chosen, &s->capchosen, s->ndirty, sizeof *s->chosen))
+    return ST_ENOMEM;
+  for (size_t i = 0; i < s->ndirty; i++)
+    if (s->dirty[i]->stale && s->dirty[i]->nsubs) s->cands[n++] = srv_cand(s, s->dirty[i]);
+  comm_rank(s->cfg.comm_policy, s->cands, n, (uint64_t)s->shard << 40 ^ s->ticks++ ^ 1ull << 63);
+  size_t k = 0;
+  double charged = 0;
+  for (size_t i = 0; i < n; i++) {
+    srv_row *r = s->cands[i].item;
+    size_t row = 13 + (r->sparse ? 8 * (size_t)r->sp.n : 4 * (size_t)r->width);
+    double cost = (double)r->nsubs * (double)(row + WIRE_HEADER_SIZE + 4);
+    if (!comm_bucket_take(s->bucket, cost)) continue;
+    charged += cost;
+    s->chosen[k++] = r;
+  }
+  int rc = 0;
+  uint64_t before = s->stats.bytes_out;
+  for (uint32_t c = 0; !rc && k && c < s->cfg.nclients; c++) {
+    int started = 0;
+    for (size_t i = 0; !rc && i < k; i++) {
+      if (!srv_subscribed(s->chosen[i], c)) continue;
+      if (!started && (rc = srv_begin(s, c, WIRE_F_EARLY, 0))) break;
+      started = 1;
+      rc = srv_append(s, c, WIRE_F_EARLY, 0, s->chosen[i]);
+    }
+    if (!rc && started) rc = srv_send_out(s, c);
+  }
+  uint64_t spent = s->stats.bytes_out - before;
+  s->stats.bytes_early += spent;
+  if (k) comm_bucket_refund(s->bucket, charged - (double)spent);
+  for (size_t i = 0; i < k; i++) {
+    s->chosen[i]->stale = 0;
+    s->chosen[i]->change = 0;
+    s->chosen[i]->pushed = s->min_clock;
+  }
+  s->early_wanted = 0;
+  for (size_t i = 0; i < s->ndirty && !s->early_wanted; i++)
+    if (s->dirty[i]->stale && s->dirty[i]->nsubs) s->early_wanted = 1;
+  if (!rc) rc = srv_pace_wanted(s);
+  return rc;
+}
+
+void srv_set_bucket(srv_shard *s, comm_bucket *b) { s->bucket = b ? b : &s->own; }
+
 int srv_on_timer(srv_shard *s, uint64_t token) {
   if (!tmr_fired(&s->pace, token)) {
     s->stats.timers_late++;
     return 0;
   }
   s->stats.timers_fired++;
-  return 0;
+  return srv_pace(s);
 }

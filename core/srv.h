@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "cfg.h"
+#include "comm.h"
 #include "tbl.h"
 #include "tmr.h"
 #include "wire.h"
@@ -20,6 +21,8 @@ typedef struct srv_shard srv_shard;
 typedef struct srv_stats {
   uint64_t frames_in, frames_dup, rows_applied, reads_parked, rows_sent, frames_out;
   uint64_t timers_fired, timers_late; /* live and superseded timer firings */
+  /* Bytes of all frames sent, of push rounds' frames, and of early pushes. */
+  uint64_t bytes_out, bytes_push, bytes_early;
 } srv_stats;
 
 /* Creates shard `shard` of the cluster. cfg and tables are copied; be is
@@ -41,8 +44,15 @@ int srv_read_row(const srv_shard *s, uint32_t table, uint32_t row, float *out);
 /* Arms the shard's pacing timer (superseding an earlier arming): the hook
  * for pushes between clocks. 0 or the backend's error. */
 int srv_timer_arm(srv_shard *s, double delay);
-/* A server timer fired; a late one is counted and ignored. 0 today. */
+/* A server timer fired; a late one is counted and ignored. A live one is
+ * a pacing tick (push mode, a policy other than none): the best rows
+ * changed since their last push that the budget pays for are pushed early
+ * to the clients holding them (WIRE_F_EARLY, values only). 0, or a send or
+ * allocation error. */
 int srv_on_timer(srv_shard *s, uint64_t token);
+/* Makes the shard spend b (borrowed; the node's, shared with its client)
+ * instead of its own bucket; NULL: its own again. */
+void srv_set_bucket(srv_shard *s, comm_bucket *b);
 const srv_stats *srv_get_stats(const srv_shard *s);
 
 #endif

@@ -41,6 +41,10 @@ static inline int wire_type_valid(uint8_t type) { return type >= 1 && type <= WI
                             receiver holds and that are absent here are
                             unchanged as of hdr.clock */
 #define WIRE_F_REPLY 0x2u /* ROWS: the answer to a READ from the receiver */
+#define WIRE_F_EARLY 0x4u /* ROWS: an early push (managed communication):
+                             the values of the rows present, which are no
+                             fresher by clock than the receiver knew; it
+                             says nothing of absent rows */
 
 enum wire_kind { WIRE_ROW_ID = 0, WIRE_ROW_DENSE = 1, WIRE_ROW_SPARSE = 2 };
 

@@ -14,7 +14,12 @@
  * so every property above is checked on sparse storage too; and a mirror
  * test runs the same schedules with signed increments (values return to
  * zero, entries come and go) on sparse and on dense tables and requires
- * every read to be bit for bit the same. */
+ * every read to be bit for bit the same.
+ *
+ * Schedules also draw a managed-communication policy and budget (comm.h):
+ * the pacing timers fire as part of the schedule, so clients send deltas
+ * early and, in push mode, shards push changed rows early, between any two
+ * deliveries; every property above must still hold. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +60,9 @@ typedef struct scenario {
   size_t max_frame;  /* 0: the default */
   uint8_t storage;   /* 0: table 2 sparse; 1: every table dense; 2: every table sparse */
   uint8_t signed_amounts; /* increments in {-2,-1,1,2}; reads are logged, not checked */
+  uint8_t comm_policy;    /* COMM_* */
+  double comm_budget;     /* bytes per step */
+  double comm_interval;   /* steps between ticks */
 } scenario;
 
 typedef struct run {
@@ -214,7 +222,10 @@ static void run_init(run *r, const scenario *sc, uint64_t seed) {
                    .staleness = sc->staleness,
                    .push = sc->push,
                    .ordered = sc->ordered,
-                   .max_frame = sc->max_frame};
+                   .max_frame = sc->max_frame,
+                   .comm_policy = sc->comm_policy,
+                   .comm_budget = sc->comm_budget,
+                   .comm_interval = sc->comm_interval};
   mem_opts mo = {.seed = seed, .max_delay = 1 + (uint32_t)(seed % 7), .dup_client_pct = 2.0};
   r->w = mem_create(&cfg, &r->tables, &mo);
   ck_assert_ptr_nonnull(r->w);
@@ -306,15 +317,33 @@ static scenario random_scenario(uint64_t seed) {
   sc.rows[0] = 1 + NEXT(MAXROWS);
   sc.rows[1] = 1 + NEXT(MAXROWS);
   sc.stuck_client = -1;
+  /* Drawn last, so the shapes above are those of the schedules before. */
+  static const double budgets[] = {20, 60, 200, 1000, 5000};
+  sc.comm_policy = (uint8_t)NEXT(COMM_NPOLICIES);
+  sc.comm_budget = sc.comm_policy == COMM_NONE ? 0 : budgets[NEXT(5)];
+  sc.comm_interval = 1 + NEXT(4);
 #undef NEXT
   return sc;
 }
 
 /* Runs schedules first..last; with max_frame set, every frame kind must be
  * split to fit. */
+/* Bytes sent early by the world's clients and by its shards (pushes). */
+static void early_bytes(run *r, uint64_t *client, uint64_t *server) {
+  uint32_t nodes = r->sc.server_base + r->sc.nservers;
+  if (nodes < r->sc.nclients) nodes = r->sc.nclients;
+  for (uint32_t i = 0; i < nodes; i++) {
+    st_node *n = mem_node(r->w, i);
+    if (n->client) *client += cl_get_stats(n->client)->bytes_early;
+    if (n->server) *server += srv_get_stats(n->server)->bytes_early;
+  }
+}
+
 static void run_many(uint64_t first, uint64_t last, size_t max_frame) {
   uint64_t reads = 0, frames = 0;
   uint32_t by_bound[4] = {0};
+  uint32_t by_policy[COMM_NPOLICIES] = {0};
+  uint64_t early[2][2] = {{0}}; /* [push][client, server] */
   for (uint64_t seed = first; seed <= last; seed++) {
     scenario sc = random_scenario(seed);
     sc.max_frame = max_frame;
@@ -330,12 +359,22 @@ static void run_many(uint64_t first, uint64_t last, size_t max_frame) {
     reads += r->reads_checked;
     frames += mem_frames_sent(r->w);
     by_bound[sc.staleness == ST_STALENESS_INF ? 3 : sc.staleness == 3 ? 2 : sc.staleness]++;
+    by_policy[sc.comm_policy]++;
+    early_bytes(r, &early[sc.push][0], &early[sc.push][1]);
     run_free(r);
     free(r);
   }
   /* The sweep really covers every bound and does real work. */
   uint64_t n = last - first + 1;
   for (int i = 0; i < 4; i++) ck_assert_uint_gt(by_bound[i], n / 12);
+  /* Every policy is drawn, and early sends (both modes) and early pushes
+   * (push mode) really happen. */
+  for (int i = 0; i < COMM_NPOLICIES; i++) ck_assert_uint_gt(by_policy[i], n / 20);
+  ck_assert_uint_gt(early[0][0], 0);
+  ck_assert_uint_gt(early[1][0], 0);
+  ck_assert_uint_gt(early[1][1], 0);
+  ck_assert_uint_eq(early[0][1], 0); /* pull mode pushes nothing */
+  if (getenv("SSP_DEBUG")) fprintf(stderr, "early bytes: pull %llu, push %llu + pushes %llu\n", (unsigned long long)early[0][0], (unsigned long long)early[1][0], (unsigned long long)early[1][1]);
   ck_assert_uint_gt(reads, 10 * n);
   ck_assert_uint_gt(frames, 10 * n);
 }
@@ -351,6 +390,10 @@ START_TEST(test_ssp_sparse_mirrors_dense) {
       scenario sc = random_scenario(seed);
       sc.storage = (uint8_t)(1 + k);
       sc.signed_amounts = 1;
+      /* Sparse deltas are smaller, so a budget would send different sets
+       * early and the two schedules would part: storage alone differs. */
+      sc.comm_policy = COMM_NONE;
+      sc.comm_budget = 0;
       r[k] = calloc(1, sizeof *r[k]);
       run_init(r[k], &sc, seed);
       ck_assert_int_eq(run_schedule(r[k]), 0);
