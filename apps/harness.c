@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "comm.h"
+
 int harness_stop_active(const harness_stop *st) { return st->has_until || st->has_target; }
 
 int harness_stop_met(const harness_stop *st, double time, double objective) {
@@ -152,9 +154,11 @@ void harness_staleness_text(uint32_t staleness, char *buf, size_t len) {
 
 static const char *const harness_run_cols[] = {
     "run",  "app",    "metric", "nodes",        "workers_per_node", "servers", "staleness",
-    "push", "clocks", "seed",   "until_time_s", "target"};
-static const char *const harness_clock_cols[] = {"objective", "model_objective", "bytes_sent",
-                                                 "blocked_s", "stopped_by"};
+    "push", "clocks", "seed",   "until_time_s", "target", "comm_policy", "comm_budget_Bps",
+    "comm_interval_s"};
+static const char *const harness_clock_cols[] = {"objective",       "model_objective", "bytes_sent",
+                                                 "blocked_s",       "stopped_by",      "bytes_early",
+                                                 "bytes_at_clocks", "read_staleness",  "pacing_s"};
 
 int harness_csv_header(csv_writer *w, const char *const *middle, uint32_t nmiddle,
                        const char *time_col, const app_ops *app) {
@@ -193,6 +197,25 @@ void harness_csv_run_fields(csv_writer *w, uint32_t run, const app_ops *app, con
     csv_real(w, stop->target);
   else
     csv_str(w, NULL);
+  csv_str(w, comm_policy_name(cfg->comm_policy));
+  csv_real(w, cfg->comm_budget);
+  csv_real(w, cfg->comm_policy == COMM_NONE ? 0 : cfg_comm_interval(cfg));
+}
+
+void harness_add_node_stats(harness_clock_rec *rec, const st_node *node) {
+  if (node->client) {
+    const cl_stats *c = cl_get_stats(node->client);
+    rec->bytes_early += (double)c->bytes_early;
+    rec->bytes_clock += (double)c->bytes_clock;
+    rec->reads += (double)c->reads_served;
+    rec->stale += (double)c->stale_clocks;
+    rec->pacing += c->pacing_s;
+  }
+  if (node->server) {
+    const srv_stats *s = srv_get_stats(node->server);
+    rec->bytes_early += (double)s->bytes_early;
+    rec->bytes_clock += (double)s->bytes_push;
+  }
 }
 
 int harness_csv_end_row(csv_writer *w, const app_ops *app, void *shared,
@@ -207,6 +230,10 @@ int harness_csv_end_row(csv_writer *w, const app_ops *app, void *shared,
   csv_u64(w, (uint64_t)rec->bytes);
   csv_real(w, rec->blocked);
   csv_str(w, rec->stopped_by ? rec->stopped_by : "clocks");
+  csv_u64(w, (uint64_t)rec->bytes_early);
+  csv_u64(w, (uint64_t)rec->bytes_clock);
+  csv_real(w, rec->reads > 0 ? rec->stale / rec->reads : 0);
+  csv_real(w, rec->pacing);
   for (uint32_t k = 0; k < app->nextra; k++) csv_real(w, app->extra(shared, rec->metrics, k));
   csv_str(w, app_options);
   csv_str(w, data);

@@ -152,9 +152,11 @@ void harness_staleness_text(uint32_t staleness, char *buf, size_t len);
  * comma in it cannot shift earlier columns for tools that split on commas). */
 
 /* Writes the header: common run columns (run .. seed, until_time_s,
- * target), middle[0..nmiddle) (the backend's), "clock", time_col,
- * "objective", "model_objective", "bytes_sent", "blocked_s", "stopped_by",
- * the app's extra metric names, "app_options", "data". 0 or ST_EIO. */
+ * target, comm_policy, comm_budget_Bps, comm_interval_s), middle[0..nmiddle)
+ * (the backend's), "clock", time_col, "objective", "model_objective",
+ * "bytes_sent", "blocked_s", "stopped_by", "bytes_early", "bytes_at_clocks",
+ * "read_staleness", "pacing_s", the app's extra metric names, "app_options",
+ * "data". 0 or ST_EIO. */
 int harness_csv_header(csv_writer *w, const char *const *middle, uint32_t nmiddle,
                        const char *time_col, const app_ops *app);
 /* Starts a row with the run's common fields. */
@@ -164,11 +166,20 @@ void harness_csv_run_fields(csv_writer *w, uint32_t run, const app_ops *app, con
 typedef struct harness_clock_rec {
   uint32_t clock;
   double time, bytes, blocked;
+  /* Up to the clock's end, summed over nodes: bytes of early sends and
+   * pushes, bytes of clock flushes and push rounds, reads served and the
+   * sum of their staleness in clocks (cl_get). */
+  double bytes_early, bytes_clock, reads, stale;
+  double pacing; /* seconds clients had something to send early (cl_stats) */
   const float *metrics;   /* the clock's summed metrics row */
   uint8_t has_model;      /* model_objective was measured (else an empty field) */
   double model_objective; /* of the servers' model (app_ops.model_terms) */
   const char *stopped_by; /* why the run ended (harness_stop_name) */
 } harness_clock_rec;
+
+/* A node's totals so far for harness_clock_rec (node borrowed): adds its
+ * client's and shard's counters to rec. */
+void harness_add_node_stats(harness_clock_rec *rec, const st_node *node);
 /* Ends a row: the clock's fields, the objective and extras from its metrics
  * row, the free text. 0 or ST_EIO. */
 int harness_csv_end_row(csv_writer *w, const app_ops *app, void *shared,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/cfg.h"
+#include "../core/comm.h"
 #include "../core/st.h"
 
 void runopt_defaults(runopt *o) {
@@ -183,6 +184,85 @@ static int runopt_parse_sched(sched_params *p, int argc, char **argv, int *i, ch
   return 0;
 }
 
+typedef struct runopt_unit {
+  const char *name;
+  double scale;
+} runopt_unit;
+
+/* SimGrid's bandwidth units (sim/plat.c takes the same for --bandwidth). */
+static const runopt_unit runopt_bw_units[] = {
+    {"bps", 1.0 / 8},      {"kbps", 1e3 / 8},     {"Kbps", 1e3 / 8},
+    {"Mbps", 1e6 / 8},     {"Gbps", 1e9 / 8},     {"Tbps", 1e12 / 8},
+    {"Kibps", 1024.0 / 8}, {"Mibps", 1048576.0 / 8}, {"Gibps", 1073741824.0 / 8},
+    {"Bps", 1},            {"kBps", 1e3},         {"KBps", 1e3},
+    {"MBps", 1e6},         {"GBps", 1e9},         {"TBps", 1e12},
+    {"KiBps", 1024.0},     {"MiBps", 1048576.0},  {"GiBps", 1073741824.0},
+    {NULL, 0}};
+static const runopt_unit runopt_time_units[] = {{"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {NULL, 0}};
+
+/* A positive finite number followed by one of units. */
+static int runopt_unit_value(const char *flag, const char *s, const runopt_unit *units,
+                             const char *example, double *out, char *err, size_t errlen) {
+  if (!((*s >= '0' && *s <= '9') || *s == '.')) return bad(err, errlen, flag, s, example);
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno == ERANGE || !isfinite(v) || !(v > 0)) return bad(err, errlen, flag, s, "must be positive and finite");
+  for (const runopt_unit *u = units; u->name; u++)
+    if (!strcmp(end, u->name)) {
+      *out = v * u->scale;
+      return 0;
+    }
+  return bad(err, errlen, flag, s, example);
+}
+
+int runopt_bandwidth(const char *flag, const char *s, double *out, char *err, size_t errlen) {
+  return runopt_unit_value(flag, s, runopt_bw_units, "expected a number and a unit, e.g. 10MBps or 80Mbps",
+                           out, err, errlen);
+}
+
+/* --comm-budget: a bandwidth, or "Flink" with 0 < F <= 1. */
+static int runopt_comm_budget(runopt *o, const char *v, char *err, size_t errlen) {
+  size_t n = strlen(v);
+  if (n > 4 && !strcmp(v + n - 4, "link")) {
+    char num[64];
+    if (n - 4 >= sizeof num) return bad(err, errlen, "--comm-budget", v, "too long");
+    memcpy(num, v, n - 4);
+    num[n - 4] = '\0';
+    double f;
+    if (runopt_real("--comm-budget", num, 1e-9, 1, &f, err, errlen)) return ST_EPARSE;
+    o->comm_budget_link = f;
+    o->comm_budget = 0;
+    return 0;
+  }
+  o->comm_budget_link = 0;
+  return runopt_bandwidth("--comm-budget", v, &o->comm_budget, err, errlen);
+}
+
+int runopt_comm(const runopt *o, double link_Bps, st_config *cfg, char *err, size_t errlen) {
+  double budget = o->comm_budget;
+  if (o->comm_budget_link > 0) {
+    if (!(link_Bps > 0)) {
+      snprintf(err, errlen, "--comm-budget: a fraction of the link needs a known link (the simulator's); "
+                            "give bytes/s, e.g. 10MBps");
+      return ST_EPARSE;
+    }
+    budget = o->comm_budget_link * link_Bps;
+  }
+  if (o->comm_policy != COMM_NONE && !(budget > 0)) {
+    snprintf(err, errlen, "--comm-policy %s: needs --comm-budget", comm_policy_name(o->comm_policy));
+    return ST_EPARSE;
+  }
+  if (o->comm_policy == COMM_NONE && budget > 0) {
+    snprintf(err, errlen, "--comm-budget: has no effect with --comm-policy none");
+    return ST_EPARSE;
+  }
+  cfg->comm_policy = o->comm_policy;
+  cfg->comm_budget = o->comm_policy == COMM_NONE ? 0 : budget;
+  cfg->comm_interval = o->comm_interval;
+  return 0;
+}
+
 int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t errlen) {
   const char *a = argv[*i];
   const char *v;
@@ -247,6 +327,19 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
     return rc < 0 ? rc
                   : consumed(runopt_u32("--workers-per-node", v, 1, 1024, &o->workers_per_node, err,
                                 errlen));
+  if ((rc = runopt_take(argc, argv, i, "--comm-policy", &v, err, errlen)) != 0) {
+    if (rc < 0) return rc;
+    if (comm_policy_parse(v, &o->comm_policy) != 0)
+      return bad(err, errlen, "--comm-policy", v, "expected none, fifo, random, magnitude, relative, age or combined");
+    return 1;
+  }
+  if ((rc = runopt_take(argc, argv, i, "--comm-budget", &v, err, errlen)) != 0)
+    return rc < 0 ? rc : consumed(runopt_comm_budget(o, v, err, errlen));
+  if ((rc = runopt_take(argc, argv, i, "--comm-interval", &v, err, errlen)) != 0)
+    return rc < 0 ? rc
+                  : consumed(runopt_unit_value("--comm-interval", v, runopt_time_units,
+                                               "expected a number and a unit, e.g. 5ms", &o->comm_interval,
+                                               err, errlen));
   if ((rc = runopt_take(argc, argv, i, "--servers", &v, err, errlen)) != 0)
     return rc < 0 ? rc : consumed(runopt_u32("--servers", v, 1, 1u << 24, &o->servers, err, errlen));
   return runopt_parse_sched(&o->sched, argc, argv, i, err, errlen);
@@ -297,6 +390,13 @@ const char *runopt_help(void) {
          "  --eta X                 priority floor: weight = last change^2 + eta (1e-6)\n"
          "  --depth N               rounds in flight beyond the oldest (default 0)\n"
          "  --rounds-per-clock N    scheduler rounds per clock, the CSV's row (default 1)\n"
+         "  --comm-policy P         what a node sends between clocks, best first: none\n"
+         "                          (default: at clocks only), fifo, random, magnitude,\n"
+         "                          relative, age or combined (managed communication)\n"
+         "  --comm-budget BW        bytes/s each node may spend on early sends, e.g.\n"
+         "                          10MBps; in stale sim also a fraction of the node's\n"
+         "                          link, e.g. 0.3link\n"
+         "  --comm-interval L       time between pacing ticks (default 5ms)\n"
          "  --help                  this text\n";
 }
 

@@ -11,6 +11,7 @@
 
 #include "../core/mpsched.h"
 #include "harness.h"
+#include "cfg.h"
 
 #define RUNOPT_MAX_STALENESS 64
 #define RUNOPT_MAX_SEEDS 64
@@ -37,6 +38,11 @@ typedef struct runopt {
   /* --schedule NAME (none: a data-parallel run), --schedule-size N, --rho X,
    * --eta X, --depth N, --rounds-per-clock N (core/mpsched.h). */
   sched_params sched;
+  /* Managed communication (core/comm.h). */
+  uint8_t comm_policy;       /* --comm-policy NAME (default none) */
+  double comm_budget;        /* --comm-budget BW: bytes/s per node, or */
+  double comm_budget_link;   /* --comm-budget Flink: that fraction of the link */
+  double comm_interval;      /* --comm-interval L: seconds between ticks (0: default) */
 } runopt;
 
 /* Fills o with the defaults above (staleness list = {1}). */
@@ -71,6 +77,15 @@ int runopt_ordered(const runopt *o, uint32_t staleness);
 
 /* The stopping rules given (--until-time, --target) for app's objective. */
 harness_stop runopt_stop(const runopt *o, const app_ops *app);
+
+/* Parses a bandwidth "125MBps", "1Gbps" (bytes/s as SimGrid's units) into
+ * *out (> 0). 0 or ST_EPARSE with the flag and value in err. */
+int runopt_bandwidth(const char *flag, const char *s, double *out, char *err, size_t errlen);
+
+/* Puts the comm options into cfg; link_Bps is the node's link bandwidth
+ * (0 when unknown, as in a real run: then "Flink" is refused). 0 or
+ * ST_EPARSE (a policy without a budget, or a budget without a policy). */
+int runopt_comm(const runopt *o, double link_Bps, st_config *cfg, char *err, size_t errlen);
 
 /* Checks what every run needs (an app name). 0 or ST_EPARSE. */
 int runopt_check(const runopt *o, char *err, size_t errlen);

@@ -42,9 +42,9 @@ static inline uint32_t cfg_client_node(const st_config *c, uint32_t client) {
 int cfg_check_tables(const st_config *cfg, const tbl_set *tables);
 /* Seconds between pacing ticks. */
 double cfg_comm_interval(const st_config *cfg);
-/* Bytes a pacing bucket may hold: one interval's budget, and never less
- * than `copies` frames of the largest row (a shard pushes a row to each of
- * its subscribers at once), so that every candidate can go early sometime. */
+/* Bytes a pacing bucket may hold: four intervals' budget plus `copies`
+ * frames of the largest row (a shard pushes a row to each of its
+ * subscribers at once), so that every candidate can go early sometime. */
 double cfg_comm_burst(const st_config *cfg, const tbl_set *tables, uint32_t copies);
 /* Number of nodes the cluster spans. */
 uint32_t cfg_nodes(const st_config *cfg);

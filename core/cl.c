@@ -110,6 +110,7 @@ struct cl_client {
    * node's shared with its shard), a counter of first increments, the
    * ticks so far, and a tick's candidates. */
   comm_bucket own, *bucket;
+  double busy_since; /* when the oplog last became non-empty */
   uint64_t touches, ticks;
   comm_cand *cands;
   size_t capcands;
@@ -330,6 +331,11 @@ static void cl_order(cl_client *c, size_t n) {
   }
 }
 
+/* The oplog went empty (n entries were taken): the pacer's busy time ends. */
+static void cl_pace_idle(cl_client *c, size_t n) {
+  if (c->cfg.comm_policy != COMM_NONE && n) c->stats.pacing_s += c->be->ops->now(c->be->ctx) - c->busy_since;
+}
+
 static int cl_reserve_flush(cl_client *c, size_t n) {
   if (vec_reserve(&c->flushbuf, &c->capflush, n, sizeof *c->flushbuf) ||
       vec_reserve(&c->pairs, &c->cappairs, 2 * n, sizeof *c->pairs))
@@ -346,6 +352,7 @@ static int cl_take_oplog(cl_client *c, size_t *taken) {
   for (size_t i = 0; i < c->oplog.cap; i++)
     if (c->oplog.slots[i].val) c->pairs[m++] = (sort_pair){c->oplog.slots[i].key, c->oplog.slots[i].val};
   hmap_clear(&c->oplog);
+  cl_pace_idle(c, n);
   cl_order(c, n);
   *taken = n;
   return 0;
@@ -466,8 +473,10 @@ int cl_get_at(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, st_cl
 /* The oplog has something to send early: the pacer ticks until it is
  * empty. Called once the increment is in place, so a failure to arm leaves
  * it whole (it goes at the clock). */
-static int cl_pace_wanted(cl_client *c) {
-  if (c->cfg.comm_policy == COMM_NONE || c->pace.armed) return 0;
+static int cl_pace_wanted(cl_client *c, int fresh) {
+  if (c->cfg.comm_policy == COMM_NONE) return 0;
+  if (fresh && c->oplog.len == 1) c->busy_since = c->be->ops->now(c->be->ctx);
+  if (c->pace.armed) return 0;
   return cl_timer_arm(c, cfg_comm_interval(&c->cfg));
 }
 
@@ -515,7 +524,7 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
       r->has_value = 0;
       tbl_srow_free(&r->sp);
     }
-    return cl_pace_wanted(c);
+    return cl_pace_wanted(c, fresh);
   }
   if (fresh)
     memcpy(d->d, delta, (size_t)d->width * sizeof(float));
@@ -523,7 +532,7 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
     for (uint32_t i = 0; i < d->width; i++) d->d[i] += delta[i];
   if (r && r->has_value)
     for (uint32_t i = 0; i < d->width; i++) r->vals[i] += delta[i];
-  return cl_pace_wanted(c);
+  return cl_pace_wanted(c, fresh);
 }
 
 /* Worker w's staged increments of clock k (see cl_client.stage). */
@@ -812,6 +821,7 @@ static int cl_pace(cl_client *c) {
   int rc = 0;
   if (taken) {
     for (size_t i = 0; i < taken; i++) hmap_del(&c->oplog, c->pairs[i].key);
+    if (c->oplog.len == 0) cl_pace_idle(c, taken);
     cl_order(c, taken);
     uint64_t before = c->stats.bytes_out;
     for (size_t i = 0; i < taken;) {

@@ -34,6 +34,9 @@ typedef struct cl_stats {
   /* Reads served, and the sum over them of the clocks the row's freshness
    * was behind the reader's clock (see cl_get). Rows of early pushes. */
   uint64_t reads_served, stale_clocks, rows_early;
+  /* Seconds the oplog held something while a policy was on: the time the
+   * pacer had work (early bytes / this is its sending rate). */
+  double pacing_s;
 } cl_stats;
 
 /* Creates client `client`; cfg and tables are copied, be is borrowed. */

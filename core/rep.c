@@ -3,7 +3,16 @@
 
 #include <string.h>
 
-#define REP_PARTS 6 /* floats per record row: time, bytes, blocked as hi, lo */
+/* floats per record row: each field of rep_clock as hi, lo */
+#define REP_FIELDS 8
+#define REP_PARTS (2 * REP_FIELDS)
+
+/* The fields of a record, in their wire order (time first). */
+static void rep_fields(rep_clock *c, double **f) {
+  double *p[REP_FIELDS] = {&c->time,        &c->bytes, &c->blocked, &c->bytes_early,
+                           &c->bytes_clock, &c->reads, &c->stale,     &c->pacing};
+  memcpy(f, p, sizeof p);
+}
 
 struct rep_state {
   st_config cfg;
@@ -100,11 +109,11 @@ static void rep_take_rows(rep_state *r, const wire_msg *m) {
     uint32_t col;
     if (row.table == REP_RECORD_TABLE) {
       for (uint32_t i = 0; i < REP_PARTS; i++) wire_row_value(&row, i, &col, &v[i]);
-      rep_clock *a = &r->rec[row.row];
+      double *f[REP_FIELDS];
+      rep_fields(&r->rec[row.row], f);
       double t = (double)v[0] + (double)v[1];
-      if (t > a->time) a->time = t;
-      a->bytes += (double)v[2] + (double)v[3];
-      a->blocked += (double)v[4] + (double)v[5];
+      if (t > *f[0]) *f[0] = t;
+      for (uint32_t k = 1; k < REP_FIELDS; k++) *f[k] += (double)v[2 * k] + (double)v[2 * k + 1];
     } else {
       float *dst = &r->vals[(size_t)row.row * r->width];
       for (uint32_t i = 0; i < r->width; i++) wire_row_value(&row, i, &col, &dst[i]);
@@ -140,9 +149,10 @@ int rep_arrive(rep_state *r, uint32_t b, const rep_clock *recs, uint32_t first, 
   int rc = wire_begin(&r->out, &h, r->cfg.max_frame);
   for (uint32_t i = 0; rc == 0 && i < nrecs; i++) {
     float v[REP_PARTS];
-    rep_split(recs[i].time, &v[0], &v[1]);
-    rep_split(recs[i].bytes, &v[2], &v[3]);
-    rep_split(recs[i].blocked, &v[4], &v[5]);
+    rep_clock rec = recs[i];
+    double *f[REP_FIELDS];
+    rep_fields(&rec, f);
+    for (uint32_t k = 0; k < REP_FIELDS; k++) rep_split(*f[k], &v[2 * k], &v[2 * k + 1]);
     rc = wire_add_dense(&r->out, REP_RECORD_TABLE, first + i, v, REP_PARTS);
   }
   if (shard && r->rows) {
@@ -204,7 +214,7 @@ int rep_on_message(rep_state *r, const wire_msg *m) {
 uint32_t rep_released(const rep_state *r) { return r->released; }
 
 rep_clock rep_record(const rep_state *r, uint32_t c) {
-  rep_clock z = {0, 0, 0};
+  rep_clock z = {0};
   return r->node == 0 && c < r->rows ? r->rec[c] : z;
 }
 

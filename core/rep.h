@@ -11,7 +11,7 @@
  * it has them all, and rep_release (called when node 0 is done with them:
  * a checkpoint marked complete, the CSV written) sends RELEASE to every
  * node. Node 0 keeps what the reports carried: per clock the largest time,
- * the summed bytes and blocked time, and the table's rows.
+ * the sums of the other fields, and the table's rows.
  *
  * A rep_state owns its buffers; it borrows the backend. One barrier is
  * collected at a time: a report for another one is a peer's error. */
@@ -28,6 +28,9 @@
  * (high and the remainder), exact to 48 bits of mantissa. */
 typedef struct rep_clock {
   double time, bytes, blocked;
+  /* Managed communication (harness_clock_rec): early and at-clock bytes,
+   * reads served and the sum of their staleness in clocks. Summed. */
+  double bytes_early, bytes_clock, reads, stale, pacing;
 } rep_clock;
 
 /* Table id the per-clock records travel under in a REPORT. */

@@ -48,8 +48,9 @@
 
 /* What one node measured at the end of each clock. */
 typedef rep_clock clock_rec;
-/* A run of records is read and written as 3 doubles per clock. */
-_Static_assert(sizeof(clock_rec) == 3 * sizeof(double), "clock_rec is three doubles");
+/* A run of records is read and written as RT_REC_DOUBLES doubles per clock. */
+#define RT_REC_DOUBLES (sizeof(clock_rec) / sizeof(double))
+_Static_assert(sizeof(clock_rec) % sizeof(double) == 0, "clock_rec is doubles only");
 
 typedef struct rt_worker {
   struct rt_run *run;
@@ -225,7 +226,7 @@ static void maybe_barrier(rt_run *r) {
     /* This node's record of the clocks before b, for a resumed run's CSV. */
     if (rc == 0 && is_checkpoint(r, b))
       rc = rt_ckpt_write_records(r->o.ckpt_dir, b, r->node->id, &r->rec[0].time,
-                                 (size_t)b * 3, err, sizeof err);
+                                 (size_t)b * RT_REC_DOUBLES, err, sizeof err);
     if (rc == 0) {
       rc = rep_arrive(r->node->rep, b, NULL, 0, 0, NULL);
       if (rc != 0)
@@ -336,6 +337,14 @@ static int worker_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, cha
     r->rec[c].time = r->base.time + rt_be_now(&r->be) - t0;
     r->rec[c].bytes = r->base.bytes + (double)rt_net_bytes_sent(r->net) - r->since_bytes;
     r->rec[c].blocked = r->base.blocked + blocked_sum(r) - r->since_blocked;
+    /* Managed-communication counters, continued from a checkpoint's. */
+    harness_clock_rec tot = {0};
+    harness_add_node_stats(&tot, r->node);
+    r->rec[c].bytes_early = r->base.bytes_early + tot.bytes_early;
+    r->rec[c].bytes_clock = r->base.bytes_clock + tot.bytes_clock;
+    r->rec[c].reads = r->base.reads + tot.reads;
+    r->rec[c].stale = r->base.stale + tot.stale;
+    r->rec[c].pacing = r->base.pacing + tot.pacing;
     if (r->o.run.has_until && r->progress_open)
       uv_async_send(&r->progress); /* the loop thread reports it */
   }
@@ -649,8 +658,9 @@ static int write_csv(rt_run *r) {
     csv_str(&w, "complete");
     rep_clock a = rep_record(rep, c);
     harness_clock_rec rec = {.clock = c, .time = a.time, .bytes = a.bytes,
-                             .blocked = a.blocked, .metrics = rep_row(rep, c),
-                             .stopped_by = why};
+                             .blocked = a.blocked, .bytes_early = a.bytes_early,
+                             .bytes_clock = a.bytes_clock, .reads = a.reads, .stale = a.stale,
+                             .pacing = a.pacing, .metrics = rep_row(rep, c), .stopped_by = why};
     rc = harness_csv_end_row(&w, r->app, r->shared, &rec, r->o.run.app_options, r->o.run.data);
   }
   if (rc == 0)
@@ -778,7 +788,10 @@ static uint32_t write_partial_csv(rt_run *r) {
       csv_u64(&cw, r->cfg.ordered);
       csv_str(&cw, "partial");
       harness_clock_rec rec = {.clock = c, .time = r->rec[c].time, .bytes = r->rec[c].bytes,
-                               .blocked = r->rec[c].blocked, .metrics = &rows[(size_t)c * w]};
+                               .blocked = r->rec[c].blocked, .bytes_early = r->rec[c].bytes_early,
+                               .bytes_clock = r->rec[c].bytes_clock, .reads = r->rec[c].reads,
+                               .stale = r->rec[c].stale, .pacing = r->rec[c].pacing,
+                               .metrics = &rows[(size_t)c * w]};
       rc = harness_csv_end_row(&cw, r->app, r->shared, &rec, r->o.run.app_options,
                                r->o.run.data);
     }
@@ -813,6 +826,8 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     snprintf(err, errlen, "--servers %u: more than the %u nodes", r->cfg.nservers, world);
     return 2;
   }
+  if (runopt_comm(&r->o.run, 0, &r->cfg, err, errlen) != 0)
+    return 2;
   app_params ap = {.data = r->o.run.data,
                    .options = r->o.run.app_options,
                    .seed = r->o.run.seed,
@@ -865,7 +880,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
   }
   if (r->restore && r->start > 0) {
     if (rt_ckpt_read_records(r->o.ckpt_dir, r->start, r->o.rank, &r->rec[0].time,
-                             (size_t)r->start * 3, err, errlen) != 0)
+                             (size_t)r->start * RT_REC_DOUBLES, err, errlen) != 0)
       return 1;
     r->base = r->rec[r->start - 1];
   }

@@ -206,6 +206,13 @@ static int sim_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *
     s->time = simgrid_get_clock();
     s->bytes = r->world.bytes_sent;
     s->blocked = r->world.blocked;
+    harness_clock_rec tot = {0};
+    for (uint32_t i = 0; i < p->cfg.nclients; i++) harness_add_node_stats(&tot, r->nodes[i]);
+    s->bytes_early = tot.bytes_early;
+    s->bytes_clock = tot.bytes_clock;
+    s->reads = tot.reads;
+    s->stale = tot.stale;
+    s->pacing = tot.pacing;
     sg_mutex_lock(r->model_mutex);
     sg_cond_notify_all(r->clock_cond);
     sg_mutex_unlock(r->model_mutex);

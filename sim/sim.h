@@ -21,6 +21,8 @@ typedef struct sim_clock_stat {
   uint64_t bytes;   /* bytes sent by all nodes up to then */
   double blocked;   /* worker seconds spent blocked on freshness up to then */
   double objective; /* app->objective of the clock's summed metrics row */
+  /* All nodes' managed-communication counters up to then (harness.h). */
+  double bytes_early, bytes_clock, reads, stale, pacing;
   float metrics[APP_METRICS_WIDTH]; /* that row */
   /* The objective of the model the servers hold once every shard has every
    * worker's updates of the clock (app->model_terms with each worker's

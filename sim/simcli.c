@@ -318,7 +318,9 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *s
     else
       csv_real(&w, c->plat.backbone_latency);
     harness_clock_rec rec = {.clock = k, .time = st[k].time, .bytes = (double)st[k].bytes,
-                             .blocked = st[k].blocked, .metrics = st[k].metrics,
+                             .blocked = st[k].blocked, .bytes_early = st[k].bytes_early,
+                             .bytes_clock = st[k].bytes_clock, .reads = st[k].reads,
+                             .stale = st[k].stale, .pacing = st[k].pacing, .metrics = st[k].metrics,
                              .has_model = app->model_terms != NULL,
                              .model_objective = st[k].model_objective,
                              .stopped_by = harness_stop_name(stopped_by)};
@@ -582,6 +584,11 @@ int sim_main(int argc, char **argv) {
   if (cfg.nservers > nodes) {
     fprintf(stderr, "stale sim: --servers %u: more than the %u nodes\n", (unsigned)cfg.nservers,
             (unsigned)nodes);
+    return 2;
+  }
+  /* A budget as a fraction of the link: of the generated platform's host link. */
+  if (runopt_comm(&c.o, c.platform_file ? 0 : c.plat.bandwidth, &cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "stale sim: %s\n", err);
     return 2;
   }
   app_params ap = {.data = c.o.data,

@@ -93,7 +93,9 @@ static int col(const table *t, const char *name) {
 }
 
 static int measured(const char *name) {
-  return !strcmp(name, "time_s") || !strcmp(name, "bytes_sent") || !strcmp(name, "blocked_s");
+  return !strcmp(name, "time_s") || !strcmp(name, "bytes_sent") || !strcmp(name, "blocked_s") ||
+         !strcmp(name, "bytes_early") || !strcmp(name, "bytes_at_clocks") ||
+         !strcmp(name, "read_staleness") || !strcmp(name, "pacing_s");
 }
 
 START_TEST(resumed_run_keeps_the_record_before_its_checkpoint) {

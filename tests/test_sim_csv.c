@@ -70,6 +70,12 @@ static void fill_extras(csv_writer *w) {
   cfg.staleness = 3;
   rec.has_model = 0;
   rec.stopped_by = NULL;
+  cfg.comm_policy = COMM_MAGNITUDE;
+  cfg.comm_budget = 2e6;
+  rec.bytes_early = 300;
+  rec.bytes_clock = 700;
+  rec.reads = 4;
+  rec.stale = 2;
   harness_csv_run_fields(w, 0, &plain, &cfg, 9, 42, NULL);
   ck_assert_int_eq(harness_csv_end_row(w, &plain, NULL, &rec, NULL, "f.tsv"), 0);
 }
@@ -78,14 +84,17 @@ START_TEST(harness_rows_have_common_then_own_then_clock_fields) {
   char *s = render(fill_extras);
   ck_assert_str_eq(s,
                    "run,app,metric,nodes,workers_per_node,servers,staleness,push,clocks,seed,"
-                   "until_time_s,target,backend,clock,t,objective,model_objective,bytes_sent,"
-                   "blocked_s,stopped_by,nnz,acc,app_options,data\n"
-                   "2,x,sum,4,2,1,inf,1,9,42,0.5,0.125,x,7,0.25,3,2.5,1000,0.5,time,3,9,"
+                   "until_time_s,target,comm_policy,comm_budget_Bps,comm_interval_s,backend,clock,t,"
+                   "objective,model_objective,bytes_sent,blocked_s,stopped_by,bytes_early,"
+                   "bytes_at_clocks,read_staleness,pacing_s,nnz,acc,app_options,data\n"
+                   "2,x,sum,4,2,1,inf,1,9,42,0.5,0.125,none,0,0,x,7,0.25,3,2.5,1000,0.5,time,0,0,0,0,3,9,"
                    "\"a=1,b=2\",\n"
                    "run,app,metric,nodes,workers_per_node,servers,staleness,push,clocks,seed,"
-                   "until_time_s,target,clock,t,objective,model_objective,bytes_sent,blocked_s,"
-                   "stopped_by,app_options,data\n"
-                   "0,y,total,4,2,1,3,1,9,42,,,7,0.25,3,,1000,0.5,clocks,,f.tsv\n");
+                   "until_time_s,target,comm_policy,comm_budget_Bps,comm_interval_s,clock,t,objective,"
+                   "model_objective,bytes_sent,blocked_s,stopped_by,bytes_early,bytes_at_clocks,"
+                   "read_staleness,pacing_s,app_options,data\n"
+                   "0,y,total,4,2,1,3,1,9,42,,,magnitude,2000000,0.005,7,0.25,3,,1000,0.5,clocks,300,700,0.5,0,,"
+                   "f.tsv\n");
   free(s);
   char buf[16];
   harness_staleness_text(ST_STALENESS_INF, buf, sizeof buf);

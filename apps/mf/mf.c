@@ -361,27 +361,37 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
     if ((rc = read_item(w, m, j))) return rc;
 
   double train_sse = 0.0;
-  for (size_t t = 0; t < m->per_clock; t++) {
-    const mf_entry *e = &m->train[m->cursor];
-    if (++m->cursor == m->ntrain) m->cursor = 0;
-    size_t off = (size_t)e->slot * k;
-    float err = mf_sgd_update(m->ufac + (size_t)e->user * k, m->vfac + off, m->delta + off, k,
-                              e->rating, s->mu, s->opt.lr, s->opt.reg);
-    train_sse += (double)err * err;
-    m->touched[e->slot] = 1;
+  uint32_t parts = s->opt.chunks ? s->opt.chunks : 1;
+  for (uint32_t part = 0; part < parts; part++) {
+    size_t from = m->per_clock * part / parts, to = m->per_clock * (part + 1) / parts;
+    for (size_t t = from; t < to; t++) {
+      const mf_entry *e = &m->train[m->cursor];
+      if (++m->cursor == m->ntrain) m->cursor = 0;
+      size_t off = (size_t)e->slot * k;
+      float err = mf_sgd_update(m->ufac + (size_t)e->user * k, m->vfac + off, m->delta + off, k,
+                                e->rating, s->mu, s->opt.lr, s->opt.reg);
+      train_sse += (double)err * err;
+      m->touched[e->slot] = 1;
+    }
+    for (uint32_t j = 0; j < m->nslots; j++) {
+      if (!m->touched[j]) continue;
+      float *d = m->delta + (size_t)j * k;
+      float scale = s->item_scale[m->items[j]];
+      for (uint32_t c = 0; c < k; c++) d[c] *= scale;
+      if ((rc = ps_inc(w, MF_ITEM_TABLE, m->items[j], d)) < 0) return rc;
+      memset(d, 0, k * sizeof *d);
+      m->touched[j] = 0;
+    }
+    /* Flops: SGD is a dot product plus two axpy-like updates with their
+     * gradient terms (~6 per factor element); evaluation is one dot (with
+     * the last part). */
+    double flops = (double)(to - from) * k * 6.0;
+    if (part + 1 == parts) flops += (double)m->ntest * k * 2.0;
+    if (parts == 1)
+      ps_charge(w, (double)m->per_clock * k * 6.0 + (double)m->ntest * k * 2.0);
+    else
+      ps_charge(w, flops);
   }
-  for (uint32_t j = 0; j < m->nslots; j++) {
-    if (!m->touched[j]) continue;
-    float *d = m->delta + (size_t)j * k;
-    float scale = s->item_scale[m->items[j]];
-    for (uint32_t c = 0; c < k; c++) d[c] *= scale;
-    if ((rc = ps_inc(w, MF_ITEM_TABLE, m->items[j], d)) < 0) return rc;
-    memset(d, 0, k * sizeof *d);
-    m->touched[j] = 0;
-  }
-  /* Flops: SGD is a dot product plus two axpy-like updates with their
-   * gradient terms (~6 per factor element); evaluation is one dot. */
-  ps_charge(w, (double)m->per_clock * k * 6.0 + (double)m->ntest * k * 2.0);
 
   for (uint32_t j = 0; j < m->nslots; j++)
     if (m->in_test[j] && (rc = read_item(w, m, j))) return rc;

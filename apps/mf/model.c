@@ -13,7 +13,7 @@
 #include "rng.h"
 
 mf_options mf_options_defaults(void) {
-  mf_options o = {.rank = 16, .lr = 0.2f, .reg = 0.05f, .batch = 1.0f, .avg = 1};
+  mf_options o = {.rank = 16, .lr = 0.2f, .reg = 0.05f, .batch = 1.0f, .avg = 1, .chunks = 1};
   return o;
 }
 
@@ -21,7 +21,7 @@ mf_options mf_options_defaults(void) {
 
 int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen) {
   mf_options o = mf_options_defaults();
-  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg", "users", "items", "ratings"};
+  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg", "users", "items", "ratings", "chunks"};
   enum { NKEYS = sizeof keys / sizeof keys[0] };
   int seen[NKEYS] = {0};
   const char *p = text ? text : "";
@@ -38,7 +38,7 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       if (strlen(keys[i]) == klen && memcmp(keys[i], p, klen) == 0) k = i;
     if (k < 0)
       return opt_fail(err, errlen,
-                      "unknown key '%.*s' (known: rank, lr, reg, batch, avg, users, items, ratings)",
+                      "unknown key '%.*s' (known: rank, lr, reg, batch, avg, users, items, ratings, chunks)",
                       (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     double v;
@@ -55,8 +55,10 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       want = "a number in (0, 64]";
     else if (k == 4 && v != 0 && v != 1)
       want = "0 or 1";
-    else if (k >= 5 && (v != floor(v) || v < 1 || v > 4e9))
+    else if (k >= 5 && k <= 7 && (v != floor(v) || v < 1 || v > 4e9))
       want = "a positive integer";
+    else if (k == 8 && (v != floor(v) || v < 1 || v > 1024))
+      want = "an integer in 1..1024";
     if (want)
       return opt_fail(err, errlen, "bad value '%.*s' for '%.*s': expected %s", (int)vlen, val,
                       (int)klen, p, want);
@@ -74,8 +76,10 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       o.gen_users = (uint32_t)v;
     else if (k == 6)
       o.gen_items = (uint32_t)v;
-    else
+    else if (k == 7)
       o.gen_ratings = (uint64_t)v;
+    else
+      o.chunks = (uint32_t)v;
     if (!end) break;
     p = end + 1;
     if (!*p) return opt_fail(err, errlen, "trailing ','");

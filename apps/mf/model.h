@@ -18,6 +18,10 @@ typedef struct mf_options {
                     passes per clock */
   uint8_t avg;   /* 1: an item's pushed delta is divided by the number of
                     workers rating it (parameter averaging); 0: summed */
+  uint32_t chunks; /* a clock's SGD in this many parts, each ending with the
+                      ps_inc of its deltas and the charge of its flops, so
+                      updates reach the oplog while the clock computes (what
+                      managed communication sends early); 1..1024, default 1 */
   /* Shape of the generated set when no data file is given; 0 = default. */
   uint32_t gen_users, gen_items;
   uint64_t gen_ratings;
@@ -26,7 +30,7 @@ typedef struct mf_options {
 /* rank=16, lr=0.2, reg=0.05, batch=1.0, avg=1 (lr suits averaging) */
 mf_options mf_options_defaults(void);
 
-/* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg, and users,
+/* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg, chunks, and users,
  * items, ratings for the generated set; text borrowed,
  * NULL or "" means all defaults) over the defaults into *out. Unknown keys,
  * repeated keys, bad numbers or values out of range give ST_EPARSE and a
