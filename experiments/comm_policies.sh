@@ -65,7 +65,7 @@ rm -f -- "$OUT.part.csv"
 awk -F, -v maximize=$maximize -f experiments/comm_ttt.awk "$OUT.csv" > "${OUT}_ttt.csv"
 column -s, -t < "${OUT}_ttt.csv" >&2 || cat "${OUT}_ttt.csv" >&2
 if command -v gnuplot >/dev/null; then
-  title="$APP on $NODES simulated nodes ($SERVERS shards), $BANDWIDTH links, s=$STALENESS: policies at $BUDGET, and $SWEEP_POLICY's budget"
+  title="$APP on $NODES simulated nodes ($SERVERS shards), $BANDWIDTH links, s=$STALENESS: policies at $BUDGET, budget sweep of $SWEEP_POLICY"
   gnuplot -e "data='$OUT.csv'; ttt='${OUT}_ttt.csv'; out='$OUT.png'; title='$title'; budget='$BUDGET'; sweep='$SWEEP_POLICY'; maximize=$maximize" plots/comm.gp
   echo "$OUT.png"
 fi

@@ -16,7 +16,8 @@ pols = system("awk -F, -v b=".cmpbudget." 'NR==1{for(i=1;i<=NF;i++){if($i==\"com
 metric = system("awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i==\"metric\")c=i;next}{print $c; exit}' ".data)
 set xlabel "simulated time (s)"
 set ylabel metric noenhanced
-set key (maximize ? "bottom right" : "top right") title "policy at ".budget noenhanced
+if (maximize) { set key bottom right } else { set key top right }
+set key title "policy at ".budget noenhanced
 set grid
 plot for [p in pols] data using "sim_time_s":((strcol("comm_policy") eq p && (column("comm_budget_Bps") == real(cmpbudget) || column("comm_budget_Bps") == 0)) ? column("objective") : NaN) \
      with linespoints pointsize 0.6 title p
