@@ -62,22 +62,30 @@ int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *wh
   return *why;
 }
 
+int harness_end_clock(const harness_run *run, ps_worker *w, void *wstate, uint32_t c, int rc,
+                      uint32_t *clock, char *msg, size_t msglen) {
+  const harness_hooks *h = run->hooks;
+  if (rc == 0) rc = ps_clock(w);
+  if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
+  int why = 0;
+  if (rc == 0 && c + 1 < run->end) rc = harness_stop_after(run, w, c, &why, msg, msglen);
+  if (rc > 0) {
+    *clock = c + 1;
+    return 1;
+  }
+  return rc;
+}
+
 int harness_clock_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
                        char *msg, size_t msglen) {
   const harness_hooks *h = run->hooks;
   for (uint32_t c = run->first; c < run->end; c++) {
     *clock = c;
     if (h && h->before_step) h->before_step(h->ctx, w, c);
-    int rc = run->app->step(run->shared, wstate, w, c);
-    if (rc == 0) rc = ps_clock(w);
-    if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
-    int why = 0;
-    if (rc == 0 && c + 1 < run->end) rc = harness_stop_after(run, w, c, &why, msg, msglen);
+    int rc = harness_end_clock(run, w, wstate, c, run->app->step(run->shared, wstate, w, c), clock,
+                               msg, msglen);
     if (rc < 0) return rc;
-    if (rc > 0) {
-      *clock = c + 1;
-      return 0;
-    }
+    if (rc > 0) return 0;
   }
   *clock = run->end;
   return 0;

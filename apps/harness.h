@@ -108,6 +108,12 @@ typedef struct harness_run {
  * its clocks too. */
 int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *why, char *msg,
                        size_t msglen);
+/* Ends clock c of a worker loop whose step returned rc: ps_clock, the
+ * after_clock hook, the stopping rules, as every loop (the clock loop and
+ * the task-driven ones) must in that order. Returns a negative error, 0 to
+ * go on, or 1 when c was the run's last clock (*clock is then c + 1). */
+int harness_end_clock(const harness_run *run, ps_worker *w, void *wstate, uint32_t c, int rc,
+                      uint32_t *clock, char *msg, size_t msglen);
 
 /* Runs clocks [run->first, run->end) of worker w, whose state is wstate,
  * or fewer if a stopping rule ends the run. Returns 0 with *clock the end

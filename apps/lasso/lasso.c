@@ -410,15 +410,9 @@ static int lasso_loop(const harness_run *run, ps_worker *w, void *wstate, uint32
     *clock = c;
     if (h && h->before_step) h->before_step(h->ctx, w, c);
     int rc = cd_clock(s, wstate, w, c);
-    if (rc == 0) rc = ps_clock(w);
-    if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
-    int why = 0; /* the stopping rules, as harness_clock_loop applies them */
-    if (rc == 0 && c + 1 < run->end) rc = harness_stop_after(run, w, c, &why, msg, msglen);
+    rc = harness_end_clock(run, w, wstate, c, rc, clock, msg, msglen);
     if (rc < 0) return rc;
-    if (rc > 0) {
-      *clock = c + 1; /* the scheduler's later rounds are left undone */
-      return 0;
-    }
+    if (rc > 0) return 0; /* the scheduler's later rounds are left undone */
   }
   *clock = run->end;
   return 0;
