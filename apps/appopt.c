@@ -35,3 +35,25 @@ int appopt_number(const char *s, size_t len, double *out) {
   *out = v;
   return 0;
 }
+
+int appopt_flag(const char *prog, int argc, char **argv, int *a, char *name, size_t namelen,
+                const char **val) {
+  const char *arg = argv[*a];
+  const char *eq = strchr(arg, '=');
+  size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+  if (strncmp(arg, "--", 2) != 0 || nlen >= namelen) {
+    fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, arg);
+    return 2;
+  }
+  memcpy(name, arg, nlen);
+  name[nlen] = '\0';
+  if (eq) {
+    *val = eq + 1;
+  } else if (*a + 1 < argc) {
+    *val = argv[++*a];
+  } else {
+    fprintf(stderr, "%s: %s needs a value (see --help)\n", prog, name);
+    return 2;
+  }
+  return 0;
+}

@@ -1,4 +1,5 @@
 /* gen.c: the correlated Lasso design and the `stale gen-lasso` command. */
+#include "../appopt.h"
 #include "gen.h"
 
 #include <errno.h>
@@ -170,22 +171,7 @@ int lasso_gen_main(int argc, char **argv) {
     }
     char name[32];
     const char *val;
-    const char *eq = strchr(arg, '=');
-    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (strncmp(arg, "--", 2) != 0 || nlen >= sizeof name) {
-      fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, arg);
-      return 2;
-    }
-    memcpy(name, arg, nlen);
-    name[nlen] = '\0';
-    if (eq)
-      val = eq + 1;
-    else if (a + 1 < argc)
-      val = argv[++a];
-    else {
-      fprintf(stderr, "%s: %s needs a value (see --help)\n", prog, name);
-      return 2;
-    }
+    if (appopt_flag(prog, argc, argv, &a, name, sizeof name, &val)) return 2;
     uint64_t v = 0;
     const char *want = NULL;
     if (!strcmp(name, "--out")) {

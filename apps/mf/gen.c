@@ -1,4 +1,5 @@
 /* gen.c: seeded low-rank ratings generator and the gen-ratings command. */
+#include "../appopt.h"
 #include "gen.h"
 
 #include <errno.h>
@@ -319,25 +320,9 @@ int mf_gen_main(int argc, char **argv) {
       gen_usage(stdout, prog);
       return 0;
     }
-    /* "--name value" or "--name=value" */
     char name[32];
     const char *val = NULL;
-    const char *eq = strchr(arg, '=');
-    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (strncmp(arg, "--", 2) != 0 || nlen >= sizeof name) {
-      fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, arg);
-      return 2;
-    }
-    memcpy(name, arg, nlen);
-    name[nlen] = '\0';
-    if (eq)
-      val = eq + 1;
-    else if (a + 1 < argc)
-      val = argv[++a];
-    else {
-      fprintf(stderr, "%s: %s needs a value (see --help)\n", prog, name);
-      return 2;
-    }
+    if (appopt_flag(prog, argc, argv, &a, name, sizeof name, &val)) return 2;
     uint64_t v = 0;
     int bad = 0;
     if (strcmp(name, "--out") == 0) {
