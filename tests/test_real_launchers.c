@@ -283,6 +283,43 @@ START_TEST(secret_files_are_private_and_not_replaced) {
 }
 END_TEST
 
+/* A rendezvous file that rank 0 finds already there, or that holds no
+ * address, is refused with a message naming it. */
+START_TEST(bad_rendezvous_files_are_refused) {
+  FILE *f = fopen("bad.rdv", "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("not an address\n", f);
+  fclose(f);
+  char *args[] = {STALE_PROG, "run", "--app", "mf", "--clocks", "1", "--rendezvous", "bad.rdv",
+                  "--connect-timeout", "2", NULL};
+  char *const env[] = {"PMI_RANK=%d", "PMI_SIZE=2", "STALE_SECRET=s", NULL};
+  struct {
+    int rank;
+    const char *want;
+  } cases[] = {{0, "the file exists; it must not before the run"},
+               {1, "'not an address' is not host:port"}};
+  for (int i = 0; i < 2; i++) {
+    ck_assert(!wait_ok(start(cases[i].rank, env, args, NULL)));
+    char errf[64], text[2000] = "";
+    snprintf(errf, sizeof errf, "launch_rank%d.err", cases[i].rank);
+    FILE *e = fopen(errf, "r");
+    ck_assert_ptr_nonnull(e);
+    text[fread(text, 1, sizeof text - 1, e)] = '\0';
+    fclose(e);
+    ck_assert_msg(strstr(text, "bad.rdv") && strstr(text, cases[i].want), "rank %d: %s",
+                  cases[i].rank, text);
+  }
+  unlink("bad.rdv");
+  /* No file ever: the wait ends at the connect timeout, saying so. */
+  ck_assert(!wait_ok(start(1, env, args, NULL)));
+  FILE *e = fopen("launch_rank1.err", "r");
+  char text[2000] = "";
+  text[fread(text, 1, sizeof text - 1, e)] = '\0';
+  fclose(e);
+  ck_assert_msg(strstr(text, "rank 0 did not write its address within 2 s"), "%s", text);
+}
+END_TEST
+
 /* Ranks that start before rank 0 listens retry in silence: a healthy run
  * whose coordinator came up last writes nothing to stderr. */
 START_TEST(ranks_started_before_rank_0_retry_quietly) {
@@ -387,6 +424,7 @@ int main(void) {
   tcase_add_test(tc, a_rendezvous_file_forms_a_cluster);
   tcase_add_test(tc, a_taken_coordinator_port_stops_everyone_quietly);
   tcase_add_test(tc, ranks_started_before_rank_0_retry_quietly);
+  tcase_add_test(tc, bad_rendezvous_files_are_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
