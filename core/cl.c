@@ -848,3 +848,151 @@ int cl_on_timer(cl_client *c, uint64_t token) {
   c->stats.timers_fired++;
   return cl_pace(c);
 }
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+int cl_settled(const cl_client *c, st_clock_t k) {
+  if (c->clock != k || c->oplog.len) return 0;
+  for (uint32_t w = 0; w < c->cfg.workers_per_client; w++)
+    if (c->wclock[w] != k || c->wait[w].active) return 0;
+  for (size_t i = 0; c->stage && i < (size_t)c->cfg.workers_per_client * CL_STAGE_CLOCKS; i++)
+    if (c->stage[i].len) return 0;
+  for (uint32_t j = 0; j < c->cfg.nservers; j++) {
+    const cl_shard *sh = &c->shards[j];
+    for (size_t i = 0; i < sh->nrows; i++) {
+      const cl_row *r = sh->rows[i];
+      if (r->nreqs || (c->cfg.push && r->has_value && r->clock < k)) return 0;
+    }
+  }
+  return 1;
+}
+
+/* Layout: u32 clock, u64 touches, u64 ticks, u32 shards; per shard u32 n
+ * and n rows: u32 table, u32 row, u8 has_value, u32 freshness clock, and
+ * with a value: a dense row's width f32, or a sparse row's u32 nnz and nnz
+ * (u32 column, f32 value), columns ascending, values non-zero. */
+int cl_cache_save(const cl_client *c, snap_buf *out) {
+  if (!cl_settled(c, c->clock)) return ST_ESTATE;
+  snap_u32(out, c->clock);
+  snap_u64(out, c->touches);
+  snap_u64(out, c->ticks);
+  snap_u32(out, c->cfg.nservers);
+  for (uint32_t j = 0; j < c->cfg.nservers; j++) {
+    const cl_shard *sh = &c->shards[j];
+    snap_u32(out, (uint32_t)sh->nrows);
+    for (size_t i = 0; i < sh->nrows; i++) {
+      const cl_row *r = sh->rows[i];
+      snap_u32(out, r->table);
+      snap_u32(out, r->row);
+      snap_u8(out, r->has_value);
+      snap_u32(out, r->clock);
+      if (!r->has_value) continue;
+      if (!r->sparse) {
+        snap_f32s(out, r->vals, r->width);
+        continue;
+      }
+      snap_u32(out, r->sp.n);
+      for (uint32_t e = 0; e < r->sp.n; e++) {
+        snap_u32(out, r->sp.cols[e]);
+        snap_f32s(out, &r->sp.vals[e], 1);
+      }
+    }
+  }
+  return out->err;
+}
+
+/* Reads one saved row's value into v[width] (zeroed first), checking it. */
+static int cl_load_value(snap_rd *rd, const tbl_def *d, float *v) {
+  memset(v, 0, (size_t)d->width * sizeof *v);
+  if (!d->sparse) {
+    snap_get_f32s(rd, v, d->width);
+    return rd->err;
+  }
+  uint32_t n = snap_get_u32(rd);
+  if (n > d->width || !snap_has(rd, n, 8)) return ST_EFRAME;
+  for (uint32_t e = 0, prev = 0; e < n; e++) {
+    uint32_t col = snap_get_u32(rd);
+    float x;
+    snap_get_f32s(rd, &x, 1);
+    if (col >= d->width) return ST_ERANGE;
+    if ((e && col <= prev) || x == 0.0f) return ST_EFRAME;
+    v[col] = x;
+    prev = col;
+  }
+  return rd->err;
+}
+
+/* One pass over a saved state: checks it (apply 0, seen: an empty map) or
+ * loads it into c (apply 1, after a checking pass). */
+static int cl_load_pass(cl_client *c, const uint8_t *p, size_t len, int apply, hmap *seen) {
+  snap_rd rd;
+  snap_rd_init(&rd, p, len);
+  st_clock_t clock = snap_get_u32(&rd);
+  uint64_t touches = snap_get_u64(&rd), ticks = snap_get_u64(&rd);
+  uint32_t nshards = snap_get_u32(&rd);
+  if (rd.err) return ST_EFRAME;
+  if (nshards != c->cfg.nservers) return ST_EPEER;
+  uint32_t wide = 1;
+  for (uint32_t t = 0; t < c->tables.n; t++)
+    if (c->tables.defs[t].width > wide) wide = c->tables.defs[t].width;
+  float *v = st_malloc(sizeof *v * wide);
+  if (!v) return ST_ENOMEM;
+  int rc = 0;
+  for (uint32_t j = 0; j < nshards && !rc; j++) {
+    uint32_t n = snap_get_u32(&rd);
+    if (!snap_has(&rd, n, 13)) rc = ST_EFRAME;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+      uint32_t table = snap_get_u32(&rd), row = snap_get_u32(&rd);
+      uint8_t has = snap_get_u8(&rd);
+      st_clock_t rclock = snap_get_u32(&rd);
+      if (rd.err || has > 1) {
+        rc = ST_EFRAME;
+        break;
+      }
+      if ((rc = tbl_check(&c->tables, table, row))) break;
+      if (tbl_shard(table, row, c->cfg.nservers) != j) {
+        rc = ST_EPEER;
+        break;
+      }
+      const tbl_def *d = tbl_find(&c->tables, table);
+      if (has && (rc = cl_load_value(&rd, d, v))) break;
+      uint64_t key = tbl_key(table, row);
+      if (!apply) {
+        if (hmap_get(seen, key)) rc = ST_EFRAME; /* a row saved twice */
+        else if (hmap_put(seen, key, seen)) rc = ST_ENOMEM; /* any non-NULL value */
+        continue;
+      }
+      cl_row *r = cl_row_new(c, table, row);
+      if (!r) {
+        rc = ST_ENOMEM;
+        break;
+      }
+      r->has_value = has;
+      r->clock = rclock;
+      if (has && r->sparse)
+        rc = tbl_srow_set(&r->sp, v, r->width);
+      else if (has)
+        memcpy(r->vals, v, (size_t)r->width * sizeof *v);
+    }
+  }
+  st_free(v);
+  if (!rc) rc = snap_rd_done(&rd);
+  if (rc || !apply) return rc;
+  c->clock = clock;
+  for (uint32_t w = 0; w < c->cfg.workers_per_client; w++) c->wclock[w] = clock;
+  c->touches = touches;
+  c->ticks = ticks;
+  return 0;
+}
+
+int cl_cache_load(cl_client *c, const uint8_t *p, size_t len) {
+  if (c->clock || c->cache.len || c->oplog.len) return ST_ESTATE;
+  for (uint32_t j = 0; j < c->cfg.nservers; j++)
+    if (c->shards[j].seq) return ST_ESTATE;
+  for (uint32_t w = 0; w < c->cfg.workers_per_client; w++)
+    if (c->wclock[w]) return ST_ESTATE;
+  hmap seen = {0};
+  int rc = cl_load_pass(c, p, len, 0, &seen);
+  hmap_free(&seen);
+  return rc ? rc : cl_load_pass(c, p, len, 1, NULL);
+}

@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "cfg.h"
 #include "comm.h"
+#include "snap.h"
 #include "tbl.h"
 #include "tmr.h"
 #include "wire.h"
@@ -82,5 +83,28 @@ st_clock_t cl_worker_clock(const cl_client *c, uint32_t worker);
 /* The staleness bound the client serves reads under (ST_STALENESS_INF: none). */
 uint32_t cl_staleness(const cl_client *c);
 const cl_stats *cl_get_stats(const cl_client *c);
+
+/* ---- checkpoints ----------------------------------------------------------
+ * A client is settled at clock k when every worker has clocked k and nothing
+ * is in flight: no buffered increment, no outstanding read, no waiting
+ * worker, and in push mode every held row known fresh to k (the shards'
+ * push rounds of k have arrived). With every shard settled at k too
+ * (srv_settled) its state is a consistent cut, and all a later run needs
+ * of it: the shards have applied every frame it sent, so the copies it
+ * keeps of frames not yet acknowledged would only be dropped unused. */
+int cl_settled(const cl_client *c, st_clock_t k);
+/* Appends a settled client's state to out: its clock, the rows it caches,
+ * per shard in the order it first asked for them, each with its value and
+ * freshness clock, and the pacer's counters. ST_ESTATE unless settled at its
+ * clock, or ST_ENOMEM. Statistics are not part of it. */
+int cl_cache_save(const cl_client *c, snap_buf *out);
+/* Puts a saved state (p[0..len), borrowed) into a fresh client (same cfg
+ * and tables, no call made yet): it then behaves as the saved one would,
+ * on new channels (sequence numbers start over, as a fresh shard's do).
+ * 0, or ST_ESTATE (not fresh), ST_EFRAME (truncated, malformed or trailing
+ * bytes), ST_EPEER (another shard count or a row under the wrong shard),
+ * ST_ENOTABLE / ST_ERANGE (a row or column the tables lack): then nothing is
+ * loaded. ST_ENOMEM may leave it partly loaded: destroy it. */
+int cl_cache_load(cl_client *c, const uint8_t *p, size_t len);
 
 #endif

@@ -639,3 +639,132 @@ int srv_on_timer(srv_shard *s, uint64_t token) {
   s->stats.timers_fired++;
   return srv_pace(s);
 }
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+int srv_settled(const srv_shard *s, st_clock_t k) {
+  if (s->min_clock != k || s->nparked || s->ndirty) return 0;
+  for (uint32_t c = 0; c < s->cfg.nclients; c++) {
+    if (s->client_clock[c] != k) return 0;
+    if (s->waiting && s->waiting[c].head != s->waiting[c].n) return 0;
+  }
+  return 1;
+}
+
+int srv_restore_row(srv_shard *s, uint32_t table, uint32_t row, const float *v) {
+  if (s->stats.frames_in) return ST_ESTATE;
+  int rc = tbl_check(&s->tables, table, row);
+  if (rc) return rc;
+  if (tbl_shard(table, row, s->cfg.nservers) != s->shard) return ST_EINVAL;
+  srv_row *r = srv_row_get(s, table, row);
+  if (!r) return ST_ENOMEM;
+  if (r->sparse) return tbl_srow_set(&r->sp, v, r->width);
+  memcpy(r->vals, v, (size_t)r->width * sizeof *v);
+  return 0;
+}
+
+/* Layout: u32 clock, u64 changes, u64 ticks, u32 clients, u8 push; in push
+ * mode, per client u32 n and n (u32 table, u32 row), then u32 m and m
+ * (u32 table, u32 row, u32 pushed) for the rows ever pushed. */
+int srv_held_save(const srv_shard *s, snap_buf *out) {
+  if (!srv_settled(s, s->min_clock)) return ST_ESTATE;
+  snap_u32(out, s->min_clock);
+  snap_u64(out, s->changes);
+  snap_u64(out, s->ticks);
+  snap_u32(out, s->cfg.nclients);
+  snap_u8(out, s->cfg.push);
+  if (!s->cfg.push) return out->err;
+  for (uint32_t c = 0; c < s->cfg.nclients; c++) {
+    const srv_held *h = &s->held[c];
+    snap_u32(out, (uint32_t)h->n);
+    for (size_t i = 0; i < h->n; i++) {
+      snap_u32(out, h->rows[i]->table);
+      snap_u32(out, h->rows[i]->row);
+    }
+  }
+  uint32_t m = 0;
+  for (size_t i = 0; i < s->rows.cap; i++) {
+    const srv_row *r = s->rows.slots[i].val;
+    m += r && r->pushed;
+  }
+  snap_u32(out, m);
+  for (size_t i = 0; i < s->rows.cap; i++) {
+    const srv_row *r = s->rows.slots[i].val;
+    if (!r || !r->pushed) continue;
+    snap_u32(out, r->table);
+    snap_u32(out, r->row);
+    snap_u32(out, r->pushed);
+  }
+  return out->err;
+}
+
+/* Reads a (table, row) of this shard: 0, or the reason it is not one. */
+static int srv_load_key(const srv_shard *s, snap_rd *rd, uint32_t *table, uint32_t *row) {
+  *table = snap_get_u32(rd);
+  *row = snap_get_u32(rd);
+  if (rd->err) return ST_EFRAME;
+  int rc = tbl_check(&s->tables, *table, *row);
+  if (rc) return rc;
+  return tbl_shard(*table, *row, s->cfg.nservers) == s->shard ? 0 : ST_EPEER;
+}
+
+/* One pass over a saved push state: checks it (apply 0, seen: an empty map
+ * from key to the last client listing it) or loads it (apply 1). */
+static int srv_load_pass(srv_shard *s, const uint8_t *p, size_t len, int apply, hmap *seen) {
+  snap_rd rd;
+  snap_rd_init(&rd, p, len);
+  st_clock_t clock = snap_get_u32(&rd);
+  uint64_t changes = snap_get_u64(&rd), ticks = snap_get_u64(&rd);
+  uint32_t nclients = snap_get_u32(&rd);
+  uint8_t push = snap_get_u8(&rd);
+  if (rd.err) return ST_EFRAME;
+  if (nclients != s->cfg.nclients) return ST_EPEER;
+  if (push != s->cfg.push) return ST_EINVAL;
+  int rc = 0;
+  uint32_t table, row;
+  for (uint32_t c = 0; push && c < nclients && !rc; c++) {
+    uint32_t n = snap_get_u32(&rd);
+    if (!snap_has(&rd, n, 8)) rc = ST_EFRAME;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+      if ((rc = srv_load_key(s, &rd, &table, &row))) break;
+      uint64_t key = tbl_key(table, row);
+      if (!apply) { /* a row twice in one client's list is malformed */
+        void *mark = (void *)(uintptr_t)(c + 1); /* a tag, never dereferenced */
+        if (hmap_get(seen, key) == mark) rc = ST_EFRAME;
+        else if (hmap_put(seen, key, mark)) rc = ST_ENOMEM;
+        continue;
+      }
+      srv_row *r = srv_row_get(s, table, row);
+      rc = r ? srv_subscribe(s, c, r) : ST_ENOMEM;
+    }
+  }
+  uint32_t m = push ? snap_get_u32(&rd) : 0;
+  if (!rc && !snap_has(&rd, m, 12)) rc = ST_EFRAME;
+  for (uint32_t i = 0; i < m && !rc; i++) {
+    if ((rc = srv_load_key(s, &rd, &table, &row))) break;
+    st_clock_t pushed = snap_get_u32(&rd);
+    if (pushed > clock) rc = ST_EFRAME;
+    if (rc || !apply) continue;
+    srv_row *r = srv_row_get(s, table, row);
+    if (!r) rc = ST_ENOMEM;
+    else r->pushed = pushed;
+  }
+  if (!rc) rc = snap_rd_done(&rd);
+  if (rc || !apply) return rc;
+  for (uint32_t c = 0; c < nclients; c++) s->client_clock[c] = clock;
+  s->min_clock = clock;
+  s->at_min = nclients;
+  s->changes = changes;
+  s->ticks = ticks;
+  return 0;
+}
+
+int srv_held_load(srv_shard *s, const uint8_t *p, size_t len) {
+  if (s->stats.frames_in || s->min_clock) return ST_ESTATE;
+  for (uint32_t c = 0; s->held && c < s->cfg.nclients; c++)
+    if (s->held[c].n) return ST_ESTATE;
+  hmap seen = {0};
+  int rc = srv_load_pass(s, p, len, 0, &seen);
+  hmap_free(&seen);
+  return rc ? rc : srv_load_pass(s, p, len, 1, NULL);
+}

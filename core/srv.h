@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "cfg.h"
 #include "comm.h"
+#include "snap.h"
 #include "tbl.h"
 #include "tmr.h"
 #include "wire.h"
@@ -54,5 +55,30 @@ int srv_on_timer(srv_shard *s, uint64_t token);
  * instead of its own bucket; NULL: its own again. */
 void srv_set_bucket(srv_shard *s, comm_bucket *b);
 const srv_stats *srv_get_stats(const srv_shard *s);
+
+/* ---- checkpoints ----------------------------------------------------------
+ * A shard is settled at clock k when every client has clocked k and nothing
+ * waits: no parked read, no held update frame, no row changed since the push
+ * round of k. Its rows and push state are then a consistent cut with
+ * settled clients' (cl_settled). */
+int srv_settled(const srv_shard *s, st_clock_t k);
+/* Sets (table, row) of a shard that has handled no frame to v[0..width)
+ * (borrowed), bit for bit: a checkpoint's values coming back. 0, or
+ * ST_ESTATE (frames handled), ST_ENOTABLE / ST_ERANGE, ST_EINVAL (another
+ * shard's row), ST_ENOMEM. */
+int srv_restore_row(srv_shard *s, uint32_t table, uint32_t row, const float *v);
+/* Appends the rest of a settled shard's state to out: its clock, the
+ * pacer's counters and, in push mode, which clients hold which rows (each
+ * client's in the order it got them) and the clock each row was last pushed
+ * at. ST_ESTATE unless settled at its clock, or ST_ENOMEM. */
+int srv_held_save(const srv_shard *s, snap_buf *out);
+/* Puts it (p[0..len), borrowed) into a shard that has handled no frame
+ * (values restored before or after): every client's clock, and the
+ * shard's, become the saved clock. 0, or ST_ESTATE (frames handled, or
+ * loaded already), ST_EINVAL (saved in the other of push and pull mode),
+ * ST_EFRAME (truncated, malformed or trailing bytes), ST_EPEER (another
+ * client count, or a row of another shard), ST_ENOTABLE / ST_ERANGE: then
+ * nothing is loaded. ST_ENOMEM may leave it partly loaded: destroy it. */
+int srv_held_load(srv_shard *s, const uint8_t *p, size_t len);
 
 #endif

@@ -19,3 +19,6 @@ add_dependencies(test_hard_record test_real_prog)
 stale_add_test(test_hard_net SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_net.c TIMEOUT 120)
 target_compile_definitions(test_hard_net PRIVATE REAL_PROG="$<TARGET_FILE:test_real_prog>")
 add_dependencies(test_hard_net test_real_prog)
+# Checkpoints of the core's state: a client's cache and a shard's push state
+# saved and loaded continue exactly (in-memory backend); bad bytes refused.
+stale_add_test(test_hard_ckpt SOURCES ${PROJECT_SOURCE_DIR}/tests/test_hard_ckpt.c LIBS stale_mem_backend)
