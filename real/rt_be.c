@@ -112,7 +112,14 @@ static void be_lock(void *ctx) {
 
 static void be_unlock(void *ctx) {
   rt_be *b = ctx;
+  if (b->on_unlock)
+    b->on_unlock(b->on_unlock_ctx);
   pthread_mutex_unlock(&b->mu);
+}
+
+void rt_be_on_unlock(rt_be *b, void (*fn)(void *ctx), void *ctx) {
+  b->on_unlock = fn;
+  b->on_unlock_ctx = ctx;
 }
 
 static const st_backend_ops rt_ops = {be_send, be_now, be_timer, be_block,

@@ -45,6 +45,11 @@ typedef struct rt_be {
   rt_timer *pending; /* armed, not yet started (under mu) */
   rt_timer *active;  /* started (loop thread) */
   int failed;        /* under mu: the run is over; blocked workers stay put */
+  /* Called under mu as a worker leaves the core, before mu is released
+   * (NULL: nothing): the runtime's chance to observe what the call did
+   * before the loop thread can handle a frame. */
+  void (*on_unlock)(void *ctx);
+  void *on_unlock_ctx;
   st_backend be;
 } rt_be;
 
@@ -52,6 +57,8 @@ typedef struct rt_be {
 int rt_be_init(rt_be *b, uv_loop_t *loop, uint32_t nworkers);
 /* Sets the transport and node (both borrowed) once they exist. */
 void rt_be_attach(rt_be *b, rt_net *net, st_node *node);
+/* Sets the on_unlock callback (fn and ctx borrowed; before workers start). */
+void rt_be_on_unlock(rt_be *b, void (*fn)(void *ctx), void *ctx);
 /* The ops table and context for node_create; points into b. */
 const st_backend *rt_be_backend(rt_be *b);
 /* Seconds since rt_be_init. */

@@ -20,6 +20,12 @@
 #define CK_VERSION 1u
 #define CKW_MAGIC 0x57435453u /* "STCW": a worker's own state */
 #define CKR_MAGIC 0x52435453u /* "STCR": a node's per-clock records */
+#define CKC_MAGIC 0x43435453u /* "STCC": a node's client cache (cl_cache_save) */
+#define CKH_MAGIC 0x48435453u /* "STCH": a shard's push state (srv_held_save) */
+/* The first line of COMPLETE: the layout of the files it vouches for. 3:
+ * client caches and push state are part of a checkpoint, and the records
+ * end with the node's counters at the checkpoint itself. */
+#define CK_LAYOUT "stale checkpoint 3"
 
 typedef struct obuf {
   uint8_t *d;
@@ -144,11 +150,14 @@ int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t ns
       rc = srv_read_row(s, def->id, r, v);
       if (rc)
         break;
-      int zero = 1;
-      for (uint32_t c = 0; c < def->width && zero; c++)
-        zero = v[c] == 0.0f;
+      int zero = 1; /* bit for bit: a -0.0f must come back as one */
+      for (uint32_t c = 0; c < def->width && zero; c++) {
+        uint32_t bits;
+        memcpy(&bits, &v[c], 4);
+        zero = bits == 0;
+      }
       if (zero)
-        continue; /* never updated (or summed to zero): nothing to restore */
+        continue; /* never updated (or summed to +0): nothing to restore */
       rc = ob_u32(&b, def->id);
       rc = rc ? rc : ob_u32(&b, r);
       rc = rc ? rc : ob_u32(&b, def->width);
@@ -173,7 +182,7 @@ int rt_ckpt_write_shard(const char *dir, uint32_t k, uint32_t shard, uint32_t ns
 
 static void meta_text(char *out, size_t len, uint32_t k, const rt_ckpt_meta *m) {
   snprintf(out, len,
-           "stale checkpoint 2\nclock %u\napp %s\napp_options %.4000s\ndata %.4000s\n"
+           CK_LAYOUT "\nclock %u\napp %s\napp_options %.4000s\ndata %.4000s\n"
            "seed %llu\nnodes %u\nservers %u\nworkers_per_node %u\nclocks %u\nstaleness %u\n"
            "push %d\nordered %d\n",
            k, m->app, m->app_options ? m->app_options : "-", m->data ? m->data : "-",
@@ -198,7 +207,8 @@ int rt_ckpt_mark_complete(const char *dir, uint32_t k, const rt_ckpt_meta *m, ch
 /* A file a checkpoint of ours holds (the finished name or its .tmp). */
 static int ckpt_file_name(const char *name) {
   return !strncmp(name, "shard-", 6) || !strncmp(name, "worker-", 7) ||
-         !strncmp(name, "records-", 8) ||
+         !strncmp(name, "records-", 8) || !strncmp(name, "cache-", 6) ||
+         !strncmp(name, "held-", 5) ||
          !strncmp(name, "COMPLETE", 8);
 }
 
@@ -264,6 +274,14 @@ int rt_ckpt_latest(const char *dir, const rt_ckpt_meta *m, uint32_t *k, char *er
   if (f)
     fclose(f);
   meta_text(want, sizeof want, best, m);
+  size_t line = strcspn(have, "\n");
+  if (line != strlen(CK_LAYOUT) || strncmp(have, CK_LAYOUT, line) != 0) {
+    snprintf(err, errlen, "--resume: %s was written in another checkpoint layout ('%.*s'; this "
+                          "stale reads '" CK_LAYOUT "', which also keeps client caches and push "
+                          "state): it cannot be resumed, start the run afresh",
+             path, (int)(line < 60 ? line : 60), have);
+    return ST_EINVAL;
+  }
   if (strcmp(have, want) != 0) {
     snprintf(err, errlen, "--resume: %s was made by a different run configuration (app, "
                           "app options, data, seed, nodes, servers, workers per node, clocks, "
@@ -368,6 +386,26 @@ int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uin
 int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
                         size_t *len, char *err, size_t errlen) {
   return read_blob(dir, k, CKW_MAGIC, "worker", worker, state, len, err, errlen);
+}
+
+int rt_ckpt_write_cache(const char *dir, uint32_t k, uint32_t node, const uint8_t *state,
+                        size_t len, char *err, size_t errlen) {
+  return write_blob(dir, k, CKC_MAGIC, "cache", node, state, len, err, errlen);
+}
+
+int rt_ckpt_read_cache(const char *dir, uint32_t k, uint32_t node, uint8_t **state, size_t *len,
+                       char *err, size_t errlen) {
+  return read_blob(dir, k, CKC_MAGIC, "cache", node, state, len, err, errlen);
+}
+
+int rt_ckpt_write_held(const char *dir, uint32_t k, uint32_t shard, const uint8_t *state,
+                       size_t len, char *err, size_t errlen) {
+  return write_blob(dir, k, CKH_MAGIC, "held", shard, state, len, err, errlen);
+}
+
+int rt_ckpt_read_held(const char *dir, uint32_t k, uint32_t shard, uint8_t **state, size_t *len,
+                      char *err, size_t errlen) {
+  return read_blob(dir, k, CKH_MAGIC, "held", shard, state, len, err, errlen);
 }
 
 int rt_ckpt_write_records(const char *dir, uint32_t k, uint32_t node, const double *v, size_t n,

@@ -1,8 +1,12 @@
 /* rt_ckpt.h: checkpoint files of the real runtime. A checkpoint of clock K
- * is a directory DIR/ckpt-K holding one file per server shard (the shard's
- * non-zero rows of every table, ending in a SHA-256 of the rest) and a
- * COMPLETE file that rank 0 writes once every shard file is on disk; only
- * checkpoints with COMPLETE are ever resumed from. Files are written to a
+ * is a directory DIR/ckpt-K holding per server shard its non-zero rows of
+ * every table (shard-S.bin) and its push state (held-S.bin: which clients
+ * hold which rows); per node its client's cache (cache-N.bin: rows, values,
+ * freshness) and its record of the clocks before K (records-N.bin); per
+ * worker the app's state (worker-W.bin); each file ends in a SHA-256 of the
+ * rest. A COMPLETE file that rank 0 writes once every other file is on disk
+ * names the layout and the run's configuration; only checkpoints with
+ * COMPLETE are ever resumed from, and only in this layout. Files are written to a
  * temporary name, fsync'd and renamed, so a crash leaves either the old
  * state or the new one. Owns nothing between calls. */
 #ifndef RT_CKPT_H
@@ -49,10 +53,24 @@ int rt_ckpt_write_worker(const char *dir, uint32_t k, uint32_t worker, const uin
 int rt_ckpt_read_worker(const char *dir, uint32_t k, uint32_t worker, uint8_t **state,
                         size_t *len, char *err, size_t errlen);
 
-/* Writes node's records of the clocks before checkpoint k: v[0..n)
- * (borrowed; the runtime's time, bytes and blocked of each clock), hashed
- * like the other files, so a resumed run's CSV keeps the clocks it did not
- * run. Call before the barrier reports. */
+/* The client cache of node (cl_cache_save's bytes) and the push state of
+ * shard (srv_held_save's), written and read back like a worker's state:
+ * borrowed to write, *state malloc'd when read (the caller frees it). The
+ * bytes themselves are checked by the core's loaders. */
+int rt_ckpt_write_cache(const char *dir, uint32_t k, uint32_t node, const uint8_t *state,
+                        size_t len, char *err, size_t errlen);
+int rt_ckpt_read_cache(const char *dir, uint32_t k, uint32_t node, uint8_t **state, size_t *len,
+                       char *err, size_t errlen);
+int rt_ckpt_write_held(const char *dir, uint32_t k, uint32_t shard, const uint8_t *state,
+                       size_t len, char *err, size_t errlen);
+int rt_ckpt_read_held(const char *dir, uint32_t k, uint32_t shard, uint8_t **state, size_t *len,
+                      char *err, size_t errlen);
+
+/* Writes node's records for checkpoint k: v[0..n) (borrowed; the runtime's
+ * time, bytes, blocked time and counters of each clock before k, and of the
+ * checkpoint itself), hashed like the other files, so a resumed run's CSV
+ * keeps the clocks it did not run and continues the counters. Call before
+ * the barrier reports. */
 int rt_ckpt_write_records(const char *dir, uint32_t k, uint32_t node, const double *v, size_t n,
                           char *err, size_t errlen);
 /* Reads them back into v[0..n): ST_EFRAME unless the file holds exactly n. */

@@ -14,13 +14,18 @@
  * every node with a message naming it.
  *
  * Checkpoints: after every N clocks all workers wait at a barrier; once a
- * node's shard has every client's updates up to it, the node writes the
- * shard's rows and reports the barrier; rank 0, with every report, marks
- * the checkpoint complete and releases everyone. Since nobody runs ahead, a
- * checkpoint holds exactly the updates of the clocks before it. --resume
- * puts them back through a restore clock (increments to zero tables) and
- * one more barrier, then continues at the checkpoint's clock. Worker-local
- * app state is restored by the app's worker_load when it has one. */
+ * node's shard and client are settled there (every client's updates
+ * applied, pushed and received: srv_settled, cl_settled), the node writes
+ * the shard's rows and push state, the client's cache and its record
+ * (the clocks before, and its counters at the barrier itself), and reports
+ * the barrier; rank 0, with every report, marks the checkpoint complete and
+ * releases everyone. Since nobody runs ahead, a checkpoint is a consistent
+ * cut: it holds exactly the updates of the clocks before it, and what each
+ * role needs to go on as if never stopped. --resume loads it into the
+ * fresh node before any frame, passes the same barrier again (so its frames
+ * count as the first run's did) and continues at the checkpoint's clock:
+ * the same traffic, byte for byte, and the same values. Worker-local app
+ * state is restored by the app's worker_load when it has one. */
 #include <errno.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -75,6 +80,7 @@ typedef struct rt_run {
   /* under be.mu */
   uint32_t *finished; /* [clocks] local workers done with each clock */
   clock_rec *rec;     /* [clocks] */
+  uint32_t recorded; /* clocks below this have their record */
   uint32_t workers_done;
   int worker_error;
   char worker_msg[700];
@@ -83,9 +89,8 @@ typedef struct rt_run {
   double ready_at;
   /* checkpoints and resume. A barrier is named by the app clock the
    * workers are about to start; all ids are >= 1. */
-  uint32_t start;            /* first app clock this run executes */
-  uint32_t restore;          /* 1: a restore clock precedes `start` */
-  rt_ckpt_rows restore_rows; /* this node's shard rows to restore */
+  uint32_t start;   /* first app clock this run executes (core clocks are app clocks) */
+  uint32_t resumed; /* 1: the node was loaded from the checkpoint of `start` */
   pthread_cond_t barrier_cond;
   uint32_t at_barrier, barrier_id, go_barrier, reported; /* under be.mu */
   /* The end of the run is the barrier after the last clock: every node
@@ -93,8 +98,8 @@ typedef struct rt_run {
    * rank 0 writes the CSV from what it collected. */
   int bye_said;
   /* The record continues the checkpoint's in a resumed run: clock c >= start
-   * gets base (the record of clock start - 1) plus what was measured since
-   * the workers left the resume barrier (since_* below, under be.mu). */
+   * gets base (the node's counters at the checkpoint) plus what was measured
+   * since the mesh formed (since_* below, under be.mu). */
   clock_rec base;
   double since_time, since_bytes, since_blocked;
   int since_set;
@@ -119,9 +124,6 @@ static uint32_t end_barrier(const rt_run *r) { return r->o.run.clocks; }
 static void run_fail(rt_run *r, uint32_t peer, const char *msg) {
   rt_net_fail(r->net, peer, msg);
 }
-
-/* The core clock at which app clock b starts. */
-static uint32_t core_clock_at(const rt_run *r, uint32_t b) { return b - r->start + r->restore; }
 
 /* Worker thread: waits at barrier b until rank 0 releases it. After a
  * failure it never returns (the process is ending). */
@@ -160,7 +162,81 @@ static rt_ckpt_meta rt_run_ckpt_meta(const rt_run *r) {
   return m;
 }
 
-static int is_checkpoint(const rt_run *r, uint32_t b) { return !(r->restore && b == r->start); }
+/* Every barrier but a resumed run's first, the one its checkpoint was. */
+static int is_checkpoint(const rt_run *r, uint32_t b) { return !(r->resumed && b == r->start); }
+
+/* Worker seconds this node's workers spent blocked so far (under be.mu). */
+static double blocked_sum(const rt_run *r) {
+  double blocked = 0;
+  for (uint32_t i = 0; i < r->be.nworkers; i++)
+    blocked += r->be.w[i].blocked;
+  return blocked;
+}
+
+/* What this node has measured up to now (under be.mu): time, bytes and
+ * blocked time since the run began, and the core's counters, continued
+ * from the checkpoint's in a resumed run. */
+static clock_rec rec_now(rt_run *r) {
+  clock_rec x;
+  double t0 = r->since_set ? r->since_time : r->ready_at;
+  x.time = r->base.time + rt_be_now(&r->be) - t0;
+  x.bytes = r->base.bytes + (double)rt_net_bytes_sent(r->net) - r->since_bytes;
+  x.blocked = r->base.blocked + blocked_sum(r) - r->since_blocked;
+  harness_clock_rec tot = {0};
+  harness_add_node_stats(&tot, r->node);
+  x.bytes_early = r->base.bytes_early + tot.bytes_early;
+  x.bytes_clock = r->base.bytes_clock + tot.bytes_clock;
+  x.reads = r->base.reads + tot.reads;
+  x.stale = r->base.stale + tot.stale;
+  x.pacing = r->base.pacing + tot.pacing;
+  return x;
+}
+
+/* Whether this node's roles are settled at checkpoint barrier b (under
+ * be.mu): then what they hold is the cut the checkpoint must be. */
+static int settled_at(const rt_run *r, uint32_t b) {
+  return (!r->node->client || cl_settled(r->node->client, b)) &&
+         (!r->node->server || srv_settled(r->node->server, b));
+}
+
+/* Writes this node's part of checkpoint b (under be.mu): its shard's rows
+ * and push state, its client's cache, and its record (the clocks before b,
+ * then the counters at b). 0, or an error described in err. */
+static int write_checkpoint(rt_run *r, uint32_t b, char *err, size_t errlen) {
+  const char *dir = r->o.ckpt_dir;
+  snap_buf st = {0};
+  int rc = 0;
+  if (r->node->server) {
+    uint32_t shard = r->node->id - r->cfg.server_base;
+    rc = rt_ckpt_write_shard(dir, b, shard, r->cfg.nservers, &r->tables, r->node->server, err,
+                             errlen);
+    if (rc == 0 && (rc = srv_held_save(r->node->server, &st)) != 0)
+      snprintf(err, errlen, "checkpoint %u: shard %u's push state: %s", b, shard, st_strerror(rc));
+    if (rc == 0)
+      rc = rt_ckpt_write_held(dir, b, shard, st.data, st.len, err, errlen);
+    snap_buf_free(&st);
+  }
+  if (rc == 0 && r->node->client) {
+    if ((rc = cl_cache_save(r->node->client, &st)) != 0)
+      snprintf(err, errlen, "checkpoint %u: node %u's cache: %s", b, r->node->id, st_strerror(rc));
+    if (rc == 0)
+      rc = rt_ckpt_write_cache(dir, b, r->node->id, st.data, st.len, err, errlen);
+    snap_buf_free(&st);
+  }
+  if (rc != 0)
+    return rc;
+  clock_rec *v = malloc(((size_t)b + 1) * sizeof *v);
+  if (!v) {
+    snprintf(err, errlen, "checkpoint %u: out of memory", b);
+    return ST_ENOMEM;
+  }
+  memcpy(v, r->rec, (size_t)b * sizeof *v);
+  v[b] = rec_now(r);
+  rc = rt_ckpt_write_records(dir, b, r->node->id, &v[0].time, ((size_t)b + 1) * RT_REC_DOUBLES,
+                             err, errlen);
+  free(v);
+  return rc;
+}
 
 /* Rank 0, loop thread: once every node reported checkpoint barrier b,
  * marks the checkpoint complete and releases everyone. */
@@ -208,25 +284,22 @@ static void barrier_progress(rt_run *r) {
 }
 
 /* Loop thread: once every local worker waits at the barrier and this
- * node's shard has everyone's updates up to it, write the shard's
- * checkpoint (if it is one) and report to rank 0. */
+ * node's shard has everyone's updates up to it (and, at a checkpoint, its
+ * roles are settled), write its part of the checkpoint and report to rank 0. */
 static void maybe_barrier(rt_run *r) {
   char err[600] = "";
   int rc = 0, report = 0;
   uint32_t b = 0;
   pthread_mutex_lock(&r->be.mu);
-  if (r->at_barrier == r->cfg.workers_per_client && r->reported < r->barrier_id &&
-      (!r->node->server || srv_min_clock(r->node->server) >= core_clock_at(r, r->barrier_id))) {
-    b = r->barrier_id;
+  uint32_t at = r->barrier_id;
+  if (r->at_barrier == r->cfg.workers_per_client && r->reported < at &&
+      (!r->node->server || srv_min_clock(r->node->server) >= at) &&
+      (!is_checkpoint(r, at) || settled_at(r, at))) {
+    b = at;
     r->reported = b;
     report = 1;
-    if (is_checkpoint(r, b) && r->node->server)
-      rc = rt_ckpt_write_shard(r->o.ckpt_dir, b, r->node->id - r->cfg.server_base,
-                               r->cfg.nservers, &r->tables, r->node->server, err, sizeof err);
-    /* This node's record of the clocks before b, for a resumed run's CSV. */
-    if (rc == 0 && is_checkpoint(r, b))
-      rc = rt_ckpt_write_records(r->o.ckpt_dir, b, r->node->id, &r->rec[0].time,
-                                 (size_t)b * RT_REC_DOUBLES, err, sizeof err);
+    if (is_checkpoint(r, b))
+      rc = write_checkpoint(r, b, err, sizeof err);
     if (rc == 0) {
       rc = rep_arrive(r->node->rep, b, NULL, 0, 0, NULL);
       if (rc != 0)
@@ -281,49 +354,44 @@ static int worker_restore(rt_run *r, rt_worker *rw, void *ws) {
   return rc;
 }
 
-/* Worker seconds this node's workers spent blocked so far (under be.mu). */
-static double blocked_sum(const rt_run *r) {
-  double blocked = 0;
-  for (uint32_t i = 0; i < r->be.nworkers; i++)
-    blocked += r->be.w[i].blocked;
-  return blocked;
-}
-
-/* Harness hook: a resumed run restores the worker's state and, in the
- * restore clock, the checkpointed rows (as increments to zero tables); then
- * everyone waits until every shard has them, so no read can miss them
- * whatever the staleness. */
+/* Harness hook: a resumed run restores the worker's state (the tables and
+ * caches were loaded before the mesh formed), then passes the checkpoint's
+ * barrier again, as the first run did after it wrote the checkpoint. */
 static int worker_after_init(void *ctx, ps_worker *w, void *ws, char *msg, size_t msglen) {
   (void)msg;
   (void)msglen;
   rt_worker *rw = ctx;
   rt_run *r = rw->run;
-  if (!r->restore)
+  (void)w;
+  if (!r->resumed)
     return 0;
   int rc = r->app->worker_load ? worker_restore(r, rw, ws) : 0;
-  if (w->id == 0)
-    for (uint32_t i = 0; rc == 0 && i < r->restore_rows.n; i++)
-      rc = ps_inc(w, r->restore_rows.rows[i].table, r->restore_rows.rows[i].row,
-                  r->restore_rows.rows[i].v);
   if (rc == 0)
-    rc = ps_clock(w);
-  if (rc == 0) {
     barrier_wait(r, r->start);
-    /* The clocks after the checkpoint are measured from here: the restore
-     * is not part of the run's record. */
-    pthread_mutex_lock(&r->be.mu);
-    if (!r->since_set) {
-      r->since_time = rt_be_now(&r->be);
-      r->since_bytes = (double)rt_net_bytes_sent(r->net);
-      r->since_blocked = blocked_sum(r);
-      r->since_set = 1;
-    }
-    pthread_mutex_unlock(&r->be.mu);
-  }
   return rc;
 }
 
-/* Harness hook: the node's record of clock c, and checkpoints. */
+/* Backend hook, under be.mu as a worker leaves the core: once the client's
+ * clock has passed c (every local worker clocked c and the flush is sent),
+ * c's record is taken, before the loop thread can handle a frame. So what
+ * the flush sets off (this node's shard pushing once every client's clock
+ * is in, its own last among them) always counts in the next clock, never
+ * in c, whatever the threads' timing. */
+static void record_clocks(void *ctx) {
+  rt_run *r = ctx;
+  if (!r->node->client)
+    return;
+  st_clock_t k = cl_worker_clock(r->node->client, 0);
+  for (uint32_t i = 1; i < r->cfg.workers_per_client; i++) {
+    st_clock_t w = cl_worker_clock(r->node->client, i);
+    k = w < k ? w : k;
+  }
+  for (; r->recorded < k && r->recorded < r->o.run.clocks; r->recorded++)
+    r->rec[r->recorded] = rec_now(r);
+}
+
+/* Harness hook: counts the clock done (its record is taken as it ends,
+ * record_clocks), and checkpoints. */
 static int worker_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *msg,
                               size_t msglen) {
   (void)w;
@@ -333,18 +401,6 @@ static int worker_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, cha
   rt_run *r = rw->run;
   pthread_mutex_lock(&r->be.mu);
   if (++r->finished[c] == r->cfg.workers_per_client) {
-    double t0 = r->since_set ? r->since_time : r->ready_at;
-    r->rec[c].time = r->base.time + rt_be_now(&r->be) - t0;
-    r->rec[c].bytes = r->base.bytes + (double)rt_net_bytes_sent(r->net) - r->since_bytes;
-    r->rec[c].blocked = r->base.blocked + blocked_sum(r) - r->since_blocked;
-    /* Managed-communication counters, continued from a checkpoint's. */
-    harness_clock_rec tot = {0};
-    harness_add_node_stats(&tot, r->node);
-    r->rec[c].bytes_early = r->base.bytes_early + tot.bytes_early;
-    r->rec[c].bytes_clock = r->base.bytes_clock + tot.bytes_clock;
-    r->rec[c].reads = r->base.reads + tot.reads;
-    r->rec[c].stale = r->base.stale + tot.stale;
-    r->rec[c].pacing = r->base.pacing + tot.pacing;
     if (r->o.run.has_until && r->progress_open)
       uv_async_send(&r->progress); /* the loop thread reports it */
   }
@@ -508,7 +564,7 @@ static void maybe_finish(rt_run *r) {
   uint32_t end = r->end;
   int final = done && !err &&
               (!r->node->server ||
-               srv_min_clock(r->node->server) >= core_clock_at(r, end));
+               srv_min_clock(r->node->server) >= end);
   int rc = 0;
   if (final) {
     rc = rep_arrive(r->node->rep, end_barrier(r), r->rec, 0, end, r->node->server);
@@ -573,6 +629,14 @@ static void h_ctrl(void *ud, uint32_t src, uint32_t type, const uint8_t *p, size
 static void h_ready(void *ud) {
   rt_run *r = ud;
   r->ready_at = rt_be_now(&r->be);
+  if (r->resumed) { /* measured from here on, on top of the checkpoint's */
+    pthread_mutex_lock(&r->be.mu);
+    r->since_time = r->ready_at;
+    r->since_bytes = (double)rt_net_bytes_sent(r->net);
+    r->since_blocked = blocked_sum(r);
+    r->since_set = 1;
+    pthread_mutex_unlock(&r->be.mu);
+  }
   if (r->o.verbose)
     fprintf(stderr, "stale: rank %u: all %u peers connected\n", r->node->id, r->cfg.nclients - 1);
   for (uint32_t i = 0; i < r->cfg.workers_per_client; i++) {
@@ -764,11 +828,9 @@ static uint32_t write_partial_csv(rt_run *r) {
   uint32_t have = rows ? srv_min_clock(r->node->server) : 0; /* core clocks complete */
   while (rows && n < clocks &&
          tbl_shard(APP_METRICS_TABLE, n, r->cfg.nservers) == r->node->id - r->cfg.server_base) {
-    /* A resumed run's clocks before its checkpoint came in the restore
-     * clock (core clock 0), with their records from the checkpoint. */
-    int done = n < r->start ? have >= 1
-                            : core_clock_at(r, n) < have &&
-                                  r->finished[n] == r->cfg.workers_per_client;
+    /* A resumed run's clocks before its checkpoint came with it, their
+     * records too. */
+    int done = n < have && (n < r->start || r->finished[n] == r->cfg.workers_per_client);
     if (!done || srv_read_row(r->node->server, APP_METRICS_TABLE, n, &rows[(size_t)n * w]) != 0)
       break;
     n++;
@@ -804,6 +866,53 @@ static uint32_t write_partial_csv(rt_run *r) {
   }
   free(rows);
   return n;
+}
+
+/* Resume: loads this node's part of the checkpoint of r->start into its
+ * fresh roles: the shard's rows and push state, the client's cache. 0, or
+ * 1 with the reason (naming the file) in err. */
+static int resume_node(rt_run *r, char *err, size_t errlen) {
+  const char *dir = r->o.ckpt_dir;
+  uint32_t k = r->start, nrows = 0;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int rc = 0;
+  if (r->node->server) {
+    uint32_t shard = r->node->id - r->cfg.server_base;
+    rt_ckpt_rows rows;
+    if (rt_ckpt_read_shard(dir, k, shard, r->cfg.nservers, &r->tables, &rows, err, errlen) != 0)
+      return 1;
+    for (uint32_t i = 0; rc == 0 && i < rows.n; i++)
+      rc = srv_restore_row(r->node->server, rows.rows[i].table, rows.rows[i].row, rows.rows[i].v);
+    nrows = rows.n;
+    rt_ckpt_rows_free(&rows);
+    if (rc != 0) {
+      snprintf(err, errlen, "%s/ckpt-%u/shard-%u.bin: %s", dir, k, shard, st_strerror(rc));
+      return 1;
+    }
+    if (rt_ckpt_read_held(dir, k, shard, &buf, &len, err, errlen) != 0)
+      return 1;
+    rc = srv_held_load(r->node->server, buf, len);
+    free(buf);
+    if (rc != 0) {
+      snprintf(err, errlen, "%s/ckpt-%u/held-%u.bin: %s", dir, k, shard, st_strerror(rc));
+      return 1;
+    }
+  }
+  if (r->node->client) {
+    if (rt_ckpt_read_cache(dir, k, r->node->id, &buf, &len, err, errlen) != 0)
+      return 1;
+    rc = cl_cache_load(r->node->client, buf, len);
+    free(buf);
+    if (rc != 0) {
+      snprintf(err, errlen, "%s/ckpt-%u/cache-%u.bin: %s", dir, k, r->node->id, st_strerror(rc));
+      return 1;
+    }
+  }
+  if (r->o.verbose || r->o.rank == 0)
+    fprintf(stderr, "stale: rank %u: resuming from the checkpoint of clock %u (%u rows)\n",
+            r->o.rank, k, nrows);
+  return 0;
 }
 
 /* Everything up to a started transport. Returns 0 or an exit status. */
@@ -853,15 +962,8 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     if (rt_ckpt_latest(r->o.ckpt_dir, &m, &k, err, errlen) != 0)
       return 1;
     r->start = k < r->o.run.clocks ? k : r->o.run.clocks;
-    r->restore = 1;
-    uint32_t shard = r->o.rank - r->cfg.server_base;
-    if (r->o.rank >= r->cfg.server_base && shard < r->cfg.nservers &&
-        rt_ckpt_read_shard(r->o.ckpt_dir, k, shard, r->cfg.nservers, &r->tables,
-                           &r->restore_rows, err, errlen) != 0)
-      return 1;
-    if (r->o.verbose || r->o.rank == 0)
-      fprintf(stderr, "stale: rank %u: resuming from the checkpoint of clock %u (%u rows)\n",
-              r->o.rank, k, r->restore_rows.n);
+    r->resumed = 1;
+    r->recorded = r->start;
   }
   uint32_t clocks = r->o.run.clocks;
   r->finished = calloc(clocks, sizeof *r->finished);
@@ -878,11 +980,12 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return 1;
   }
-  if (r->restore && r->start > 0) {
+  if (r->resumed) { /* the clocks before, then the counters at the checkpoint */
     if (rt_ckpt_read_records(r->o.ckpt_dir, r->start, r->o.rank, &r->rec[0].time,
-                             (size_t)r->start * RT_REC_DOUBLES, err, errlen) != 0)
+                             ((size_t)r->start + 1) * RT_REC_DOUBLES, err, errlen) != 0)
       return 1;
-    r->base = r->rec[r->start - 1];
+    r->base = r->rec[r->start];
+    memset(&r->rec[r->start], 0, sizeof r->rec[r->start]);
   }
   if (uv_loop_init(&r->loop) != 0) {
     snprintf(err, errlen, "cannot start the event loop");
@@ -894,6 +997,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     return 1;
   }
   r->be_init = 1;
+  rt_be_on_unlock(&r->be, record_clocks, r);
   uv_async_init(&r->loop, &r->progress, on_progress);
   r->progress.data = r;
   r->progress_open = 1;
@@ -903,6 +1007,8 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
              r->o.rank);
     return 1;
   }
+  if (r->resumed && resume_node(r, err, errlen) != 0)
+    return 1;
   for (uint32_t i = 0; i < r->cfg.workers_per_client; i++) {
     ps_worker *w = &r->workers[i].w;
     r->workers[i].run = r;
@@ -977,7 +1083,6 @@ static void run_free(rt_run *r) {
   free(r->time_count);
   free(r->time_max);
   if (r->clock_cond_init) pthread_cond_destroy(&r->clock_cond);
-  rt_ckpt_rows_free(&r->restore_rows);
   if (r->cond_init) pthread_cond_destroy(&r->barrier_cond);
   rt_opt_free(&r->o);
   free(r);
