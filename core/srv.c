@@ -5,6 +5,7 @@
 
 #include "comm.h"
 #include "hmap.h"
+#include "sort.h"
 #include "vec.h"
 
 typedef struct srv_row {
@@ -665,7 +666,7 @@ int srv_restore_row(srv_shard *s, uint32_t table, uint32_t row, const float *v) 
 
 /* Layout: u32 clock, u64 changes, u64 ticks, u32 clients, u8 push; in push
  * mode, per client u32 n and n (u32 table, u32 row), then u32 m and m
- * (u32 table, u32 row, u32 pushed) for the rows ever pushed. */
+ * (u32 table, u32 row, u32 pushed) for the rows ever pushed, by key. */
 int srv_held_save(const srv_shard *s, snap_buf *out) {
   if (!srv_settled(s, s->min_clock)) return ST_ESTATE;
   snap_u32(out, s->min_clock);
@@ -682,19 +683,29 @@ int srv_held_save(const srv_shard *s, snap_buf *out) {
       snap_u32(out, h->rows[i]->row);
     }
   }
-  uint32_t m = 0;
+  /* The rows ever pushed, in key order: the same state saves the same
+   * bytes, whatever order the rows were created in. */
+  size_t m = 0;
   for (size_t i = 0; i < s->rows.cap; i++) {
     const srv_row *r = s->rows.slots[i].val;
     m += r && r->pushed;
   }
-  snap_u32(out, m);
+  sort_pair *pairs = st_malloc((m ? 2 * m : 1) * sizeof *pairs);
+  if (!pairs) return ST_ENOMEM;
+  m = 0;
   for (size_t i = 0; i < s->rows.cap; i++) {
-    const srv_row *r = s->rows.slots[i].val;
-    if (!r || !r->pushed) continue;
+    srv_row *r = s->rows.slots[i].val;
+    if (r && r->pushed) pairs[m++] = (sort_pair){tbl_key(r->table, r->row), r};
+  }
+  sort_pairs(pairs, pairs + m, m);
+  snap_u32(out, (uint32_t)m);
+  for (size_t i = 0; i < m; i++) {
+    const srv_row *r = pairs[i].val;
     snap_u32(out, r->table);
     snap_u32(out, r->row);
     snap_u32(out, r->pushed);
   }
+  st_free(pairs);
   return out->err;
 }
 

@@ -140,12 +140,19 @@ static void continues_exactly(int push) {
   save_world(a, &s);
   mem_world *b = restored_world(a, &s, &cfg, &t, 99);
   check_settled(b, K);
-  /* The loaded client saves to the same bytes: nothing was lost. */
+  /* The loaded roles save to the same bytes: nothing was lost. */
   for (uint32_t i = 0; i < NCL; i++) {
     snap_buf again = {0};
     ck_assert_int_eq(cl_cache_save(mem_node(b, i)->client, &again), 0);
     ck_assert_uint_eq(again.len, s.cache[i].len);
     ck_assert(!memcmp(again.data, s.cache[i].data, again.len));
+    snap_buf_free(&again);
+  }
+  for (uint32_t j = 0; j < NSV; j++) {
+    snap_buf again = {0};
+    ck_assert_int_eq(srv_held_save(mem_node(b, j)->server, &again), 0);
+    ck_assert_uint_eq(again.len, s.held[j].len);
+    ck_assert(!memcmp(again.data, s.held[j].data, again.len));
     snap_buf_free(&again);
   }
   uint64_t reads_a = 0, reads_b = 0;
