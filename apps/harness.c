@@ -22,8 +22,9 @@ uint32_t harness_stop_lag(uint32_t staleness) {
 
 uint32_t harness_stop_clock(const harness_stop *st, uint32_t staleness, uint32_t first,
                             uint32_t end, uint32_t max) {
+  (void)first; /* a resumed run decides about the clocks before its first too */
   uint32_t lag = harness_stop_lag(staleness);
-  if (!harness_stop_active(st) || end >= max || end < first + lag + 1) return UINT32_MAX;
+  if (!harness_stop_active(st) || end >= max || end < lag + 1) return UINT32_MAX;
   return end - 1 - lag;
 }
 
@@ -38,7 +39,7 @@ int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *wh
   if (!harness_stop_active(&run->stop)) return 0;
   /* Decided from clock d = c - lag, complete and the same for everyone. */
   uint32_t lag = harness_stop_lag(run->staleness);
-  if (c < lag || c - lag < run->first) return 0;
+  if (c < lag) return 0;
   uint32_t d = c - lag;
   double time = 0.0, objective = NAN;
   int rc = 0;
@@ -106,7 +107,16 @@ int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char
   }
   uint32_t clock = run->first;
   if (h && h->after_init) rc = h->after_init(h->ctx, w, ws, msg, msglen);
-  if (rc == 0) {
+  /* A run resumed at first takes the decision the run it continues took
+   * after clock first - 1 (from the same restored row and record), which
+   * may be that it ended there. */
+  int why = 0, stopped = 0;
+  if (rc == 0 && run->first > 0 && run->first < run->end) {
+    rc = harness_stop_after(run, w, run->first - 1, &why, msg, msglen);
+    stopped = rc > 0; /* before its first clock: clock stays first */
+    if (stopped) rc = 0;
+  }
+  if (rc == 0 && !stopped) {
     harness_loop_fn loop = app->loop ? app->loop : harness_clock_loop;
     rc = loop(run, w, ws, &clock, msg, msglen);
   }

@@ -64,7 +64,9 @@ int harness_stop_met(const harness_stop *st, double time, double objective);
 uint32_t harness_stop_lag(uint32_t staleness);
 /* The clock whose record ended a run that had clocks [first, end) of at
  * most max (the rule met there: harness_stop_met of its time and
- * objective), or UINT32_MAX if it ran them all. */
+ * objective), or UINT32_MAX if it ran them all. A run resumed at first
+ * decides about the clocks before it too, as the run it continues did, so
+ * first does not change the answer. */
 uint32_t harness_stop_clock(const harness_stop *st, uint32_t staleness, uint32_t first,
                             uint32_t end, uint32_t max);
 /* "clocks", "time" or "target". */
@@ -105,7 +107,10 @@ typedef struct harness_run {
 /* After clock c of worker w (ps_clock done): 0 to go on, a HARNESS_STOP_*
  * reason > 0 if c is the run's last clock, or a negative error (message in
  * msg). The clock loop calls it; a task-driven loop calls it after each of
- * its clocks too. */
+ * its clocks too; a run resumed at first > 0 calls it for first - 1 before
+ * its first clock (the decision the run it continues took after writing
+ * its checkpoint: the backend must serve that clock's metrics row and
+ * time from the checkpoint). */
 int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *why, char *msg,
                        size_t msglen);
 /* Ends clock c of a worker loop whose step returned rc: ps_clock, the

@@ -460,7 +460,10 @@ static void report_clock_times(rt_run *r) {
   for (;;) {
     pthread_mutex_lock(&r->be.mu);
     uint32_t c = r->times_sent;
-    int done = c < r->o.run.clocks && r->finished[c] == r->cfg.workers_per_client;
+    /* A resumed run's clocks before its checkpoint are reported from their
+     * records, so a decision about them (harness_stop_after) gets the same
+     * time as the first run's did. */
+    int done = c < r->o.run.clocks && (c < r->start || r->finished[c] == r->cfg.workers_per_client);
     double t = done ? r->rec[c].time : 0;
     if (done) r->times_sent++;
     pthread_mutex_unlock(&r->be.mu);

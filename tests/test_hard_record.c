@@ -109,6 +109,24 @@ static int wall_clock(const char *name) {
  * shard's replies to other nodes' reads count at whatever clock the
  * sending node is in (two uninterrupted pull runs differ in it at every
  * clock), while in push mode, with every row held, nothing is read. */
+/* Every column of a and b but the wall-clock ones (all of them before
+ * clock from), and without bytes_sent and bytes_at_clocks if bytes. */
+static void same_but_wall_clock(const table *a, const table *b, int from, int bytes,
+                                const char *what) {
+  ck_assert_int_eq(a->nrows, b->nrows);
+  ck_assert_int_eq(a->ncols, b->ncols);
+  for (int k = 0; k < a->ncols; k++) ck_assert_str_eq(a->names[k], b->names[k]);
+  for (int c = 0; c < a->nrows; c++)
+    for (int k = 0; k < a->ncols; k++) {
+      if (c >= from && wall_clock(a->names[k])) continue;
+      if (c >= from && !bytes &&
+          (!strcmp(a->names[k], "bytes_sent") || !strcmp(a->names[k], "bytes_at_clocks")))
+        continue;
+      ck_assert_msg(!strcmp(a->cells[c][k], b->cells[c][k]), "%s clock %d, %s: %s uninterrupted, %s resumed",
+                    what, c, a->names[k], a->cells[c][k], b->cells[c][k]);
+    }
+}
+
 static void resume_equals_uninterrupted(const char *dir, int pull, char *const more[4]) {
   char cmd[600], full[80], res[80], first6[120];
   snprintf(full, sizeof full, "%s_full.csv", dir);
@@ -196,6 +214,70 @@ START_TEST(resumed_run_equals_the_uninterrupted_one_but_in_wall_time) {
 }
 END_TEST
 
+/* A stopping rule continues too: a resumed run takes the decisions the
+ * first run took after its checkpoint (from the restored metrics row and
+ * records), so it stops where the first run did, even right at the
+ * checkpoint; --until-time runs resume (they waited forever for the end
+ * times of the clocks before the checkpoint). Under --target the bytes are
+ * left out: each clock's metrics row is read once complete, and whether
+ * that read reaches its shard before or after the push round of the clock
+ * (the row then comes once or twice) is the threads' timing, in any run
+ * (two uninterrupted ones differ by a row's bytes). */
+START_TEST(resumed_run_keeps_its_stopping_rule) {
+  ck_assert_int_eq(system("rm -rf rec_stop"), 0);
+  char *plain[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                   "--clocks", "8", NULL};
+  ck_assert_msg(wait_exit(spawn(plain, "rec_plain.csv", "rec_stop.err")) == 0, "%.1500s",
+                slurp("rec_stop.err"));
+  table p;
+  load("rec_plain.csv", &p);
+  ck_assert_int_eq(p.nrows, 8);
+  /* Targets first met at clock 3 (decided after the checkpoint of 4 was
+   * written) and at clock 5 (after the one of 6). */
+  int expect[2] = {4, 6};
+  for (int i = 0; i < 2; i++) {
+    char *target = p.cells[expect[i] - 1][col(&p, "objective")];
+    char *args[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                    "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "rec_stop",
+                    "--target", target, NULL, NULL};
+    ck_assert_int_eq(system("rm -rf rec_stop"), 0);
+    ck_assert_msg(wait_exit(spawn(args, "rec_stop1.csv", "rec_stop.err")) == 0, "%.1500s",
+                  slurp("rec_stop.err"));
+    ck_assert_int_eq(system("rm -f rec_stop/ckpt-6/COMPLETE"), 0);
+    args[16] = "--resume";
+    ck_assert_msg(wait_exit(spawn(args, "rec_stop2.csv", "rec_stop.err")) == 0, "%.1500s",
+                  slurp("rec_stop.err"));
+    ck_assert_ptr_nonnull(strstr(slurp("rec_stop.err"), "resuming from the checkpoint of clock 4"));
+    table a, b;
+    load("rec_stop1.csv", &a);
+    load("rec_stop2.csv", &b);
+    ck_assert_int_eq(a.nrows, expect[i]);
+    ck_assert_str_eq(a.cells[expect[i] - 1][col(&a, "stopped_by")], "target");
+    same_but_wall_clock(&a, &b, 4, 0, "--target");
+    free(a.cells);
+    free(b.cells);
+  }
+  char *until[] = {REAL_PROG, "launch", "--local", "4", "--app", "mf", "--staleness", "0",
+                   "--clocks", "8", "--checkpoint-every", "2", "--checkpoint-dir", "rec_stop",
+                   "--until-time", "1000", NULL, NULL};
+  ck_assert_int_eq(system("rm -rf rec_stop"), 0);
+  ck_assert_msg(wait_exit(spawn(until, "rec_stop1.csv", "rec_stop.err")) == 0, "%.1500s",
+                slurp("rec_stop.err"));
+  ck_assert_int_eq(system("rm -f rec_stop/ckpt-6/COMPLETE"), 0);
+  until[16] = "--resume";
+  ck_assert_msg(wait_exit(spawn(until, "rec_stop2.csv", "rec_stop.err")) == 0, "%.1500s",
+                slurp("rec_stop.err"));
+  table a, b;
+  load("rec_stop1.csv", &a);
+  load("rec_stop2.csv", &b);
+  ck_assert_int_eq(a.nrows, 8);
+  same_but_wall_clock(&a, &b, 4, 1, "--until-time");
+  free(a.cells);
+  free(b.cells);
+  free(p.cells);
+}
+END_TEST
+
 START_TEST(resumed_pull_run_equals_the_uninterrupted_one) {
   char *none[4] = {NULL};
   resume_equals_uninterrupted("rec_pull", 1, none);
@@ -272,6 +354,7 @@ int main(void) {
   tcase_set_timeout(tc, 240);
   tcase_add_test(tc, resumed_run_equals_the_uninterrupted_one_but_in_wall_time);
   tcase_add_test(tc, resumed_pull_run_equals_the_uninterrupted_one);
+  tcase_add_test(tc, resumed_run_keeps_its_stopping_rule);
   tcase_add_test(tc, resumed_run_with_two_shards_and_workers_per_node_equals_it);
   tcase_add_test(tc, failed_run_writes_the_clocks_it_completed);
   suite_add_tcase(s, tc);
