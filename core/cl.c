@@ -17,11 +17,18 @@ typedef struct cl_req {
 
 /* A cached row. Its value = the shard's value when last received + this
  * client's increments the shard had not applied by then + later ones, held
- * in vals (dense tables) or sp (sparse tables: only the non-zeros). */
+ * in vals (dense tables) or sp (sparse tables: only the non-zeros). A row
+ * of an AdaRevision table (ada) holds the shard's value alone: increments
+ * there are update directions whose step only the shard knows, so a read
+ * is exactly the version it cites and the shard's revision term accounts
+ * for the own updates it lacks, like for the others' (see cl.h). */
 typedef struct cl_row {
   uint32_t table, row, width, shard;
   uint8_t has_value;
   uint8_t sparse;
+  uint8_t ada;       /* the table's rule is TBL_RULE_ADAREV */
+  uint32_t ver;      /* ada: the shard's version of the value held */
+  uint32_t ver_read; /* ada: the version the last read served here was */
   uint8_t mark;     /* scratch for cl_prefetch */
   cl_req *reqs;     /* outstanding READs of this row; owned */
   size_t nreqs, capreqs;
@@ -37,6 +44,8 @@ typedef struct cl_delta {
   uint32_t table, row, width, shard;
   uint32_t tindex;             /* position of the table in the table set */
   uint8_t sparse;
+  uint8_t ada;                 /* the table's rule is TBL_RULE_ADAREV */
+  uint32_t ver;                /* ada: the oldest version its increments were read at */
   uint64_t seq;                /* order of its first increment (fifo) */
   struct cl_delta *next_spare; /* link in the spare list when unused */
   tbl_srow sd;
@@ -273,12 +282,13 @@ static int cl_send_read(cl_client *c, uint32_t shard, st_clock_t need, cl_row *c
 /* Encoded size of a delta row, to split a flush into frames before
  * encoding (only the last frame of a flush may carry the clock). */
 static size_t cl_delta_size(const cl_delta *d) {
-  if (!d->sparse) return 13 + 4 * (size_t)d->width;
+  if (!d->sparse) return 13 + (d->ada ? 4 : 0) + 4 * (size_t)d->width;
   return 13 + 8 * (size_t)d->sd.n;
 }
 
 static int cl_add_delta(cl_client *c, const cl_delta *d) {
   if (d->sparse) return wire_add_pairs(&c->out, d->table, d->row, d->sd.cols, d->sd.vals, d->sd.n);
+  if (d->ada) return wire_add_dense_ver(&c->out, d->table, d->row, d->ver, d->d, d->width);
   return wire_add_dense(&c->out, d->table, d->row, d->d, d->width);
 }
 
@@ -402,6 +412,7 @@ static cl_row *cl_row_new(cl_client *c, uint32_t table, uint32_t row) {
   r->row = row;
   r->width = d->width;
   r->sparse = d->sparse;
+  r->ada = d->rule == TBL_RULE_ADAREV;
   r->shard = tbl_shard(table, row, c->cfg.nservers);
   cl_shard *sh = &c->shards[r->shard];
   if (vec_reserve(&sh->rows, &sh->caprows, sh->nrows + 1, sizeof *sh->rows) ||
@@ -451,7 +462,8 @@ int cl_get_at(cl_client *c, uint32_t worker, uint32_t table, uint32_t row, st_cl
       tbl_srow_dense(&r->sp, out, r->width);
     else
       memcpy(out, r->vals, (size_t)r->width * sizeof(float));
-    if (c->stage) cl_stage_read(c, worker, tbl_key(table, row), out);
+    if (r->ada) r->ver_read = r->ver; /* what the worker's next increments cite */
+    if (c->stage && !r->ada) cl_stage_read(c, worker, tbl_key(table, row), out);
     /* Pull mode: a row older than this clock may have newer values; fetch
      * them in the background so bounded-stale reads do not stay as old as
      * the bound allows. Push mode gets them from the server. */
@@ -478,6 +490,21 @@ static int cl_pace_wanted(cl_client *c, int fresh) {
   if (fresh && c->oplog.len == 1) c->busy_since = c->be->ops->now(c->be->ctx);
   if (c->pace.armed) return 0;
   return cl_timer_arm(c, cfg_comm_interval(&c->cfg));
+}
+
+/* AdaRevision: adds the update direction to its oplog entry d, tagged with
+ * the oldest version the client's reads had served when it came (a row
+ * never read cites version 0: nothing seen). The cached value is left
+ * alone (see cl_row). */
+static int cl_oplog_add_ada(cl_client *c, cl_delta *d, const cl_row *r, const float *delta,
+                            int fresh) {
+  uint32_t ver = r ? r->ver_read : 0;
+  if (ver < d->ver) d->ver = ver;
+  if (fresh)
+    memcpy(d->d, delta, (size_t)d->width * sizeof(float));
+  else
+    for (uint32_t i = 0; i < d->width; i++) d->d[i] += delta[i];
+  return cl_pace_wanted(c, fresh);
 }
 
 /* Adds delta to the oplog and to the cached row, visible to every worker of
@@ -507,6 +534,8 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
                     .shard = tbl_shard(table, row, c->cfg.nservers),
                     .tindex = tindex,
                     .sparse = def->sparse,
+                    .ada = def->rule == TBL_RULE_ADAREV,
+                    .ver = UINT32_MAX,
                     .seq = c->touches++,
                     .sd = keep};
     slot->key = key;
@@ -514,6 +543,7 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
     hmap_added(&c->oplog);
   }
   cl_row *r = hmap_get(&c->cache, key);
+  if (d->ada) return cl_oplog_add_ada(c, d, r, delta, fresh);
   if (d->sparse) {
     /* On failure the entry keeps its old sum (a fresh one stays empty). */
     rc = fresh ? tbl_srow_set(&d->sd, delta, d->width) : tbl_srow_add(&d->sd, delta, d->width, c->scratch);
@@ -663,6 +693,7 @@ static int cl_check_rows(const cl_client *c, const wire_msg *m, uint32_t shard) 
     if (tbl_shard(wr.table, wr.row, c->cfg.nservers) != shard) return ST_EPEER;
     const tbl_def *d = tbl_find(&c->tables, wr.table);
     if (wr.kind == WIRE_ROW_ID) return ST_EFRAME;
+    if (wr.versioned != (d->rule == TBL_RULE_ADAREV)) return ST_EFRAME;
     if (wr.kind == WIRE_ROW_DENSE && wr.n != d->width) return ST_ERANGE;
     for (uint32_t i = 0; wr.kind == WIRE_ROW_SPARSE && i < wr.n; i++) {
       uint32_t col;
@@ -692,8 +723,11 @@ static const cl_delta *cl_sent_find(const cl_sent *e, uint64_t key) {
   return lo < e->n && e->rows[lo]->key == key ? e->rows[lo] : NULL;
 }
 
+static void cl_installed(cl_client *c, const wire_msg *m, cl_row *r);
+
 /* Installs a row received from its shard: the shard's value plus every own
- * increment the shard had not applied when it sent the row. */
+ * increment the shard had not applied when it sent the row (none for an
+ * AdaRevision row, which keeps the shard's version instead). */
 static int cl_install(cl_client *c, const wire_msg *m, const wire_row *wr) {
   uint64_t key = tbl_key(wr->table, wr->row);
   cl_row *r = hmap_get(&c->cache, key);
@@ -702,6 +736,11 @@ static int cl_install(cl_client *c, const wire_msg *m, const wire_row *wr) {
   float *v = r->sparse ? c->scratch : r->vals;
   memset(v, 0, (size_t)r->width * sizeof(float));
   wire_row_add_into(wr, v, r->width);
+  if (r->ada) {
+    r->ver = wr->ver;
+    cl_installed(c, m, r);
+    return 0;
+  }
   const cl_shard *sh = &c->shards[r->shard];
   for (size_t i = sh->head; i < sh->nsent; i++) {
     const cl_delta *d = cl_sent_find(&sh->sent[i], key);
@@ -716,6 +755,12 @@ static int cl_install(cl_client *c, const wire_msg *m, const wire_row *wr) {
   else
     for (uint32_t k = 0; d && k < r->width; k++) v[k] += d->d[k];
   if (r->sparse && tbl_srow_set(&r->sp, v, r->width)) return ST_ENOMEM;
+  cl_installed(c, m, r);
+  return 0;
+}
+
+/* A received value is in r: its freshness and the READ it answers. */
+static void cl_installed(cl_client *c, const wire_msg *m, cl_row *r) {
   r->has_value = 1;
   /* An early push is values only: it says nothing of freshness. */
   if (!(m->hdr.flags & WIRE_F_EARLY) && r->clock < m->hdr.clock) r->clock = m->hdr.clock;
@@ -726,7 +771,6 @@ static int cl_install(cl_client *c, const wire_msg *m, const wire_row *wr) {
         break;
       }
   c->stats.rows_received++;
-  return 0;
 }
 
 static void cl_wake_ready(cl_client *c) {

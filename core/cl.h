@@ -12,7 +12,15 @@
  * there a node-mate's increments of a clock are staged apart and added in
  * worker order when the clock is flushed (so sums, and s = 0 runs, do not
  * depend on thread timing), and seen from then on. When the slowest worker
- * of the client clocks, the oplog is flushed with the new client clock. */
+ * of the client clocks, the oplog is flushed with the new client clock.
+ *
+ * Tables with the AdaRevision rule (tbl.h, ada.h) are the exception to
+ * read-my-writes: there an increment is an update direction whose step the
+ * shard decides, so a read returns the shard's value as sent (a version)
+ * and never adds the client's pending increments; those are sent tagged
+ * with the version the client's last read of the row served, and the
+ * shard's revision term accounts for every update after it, own ones
+ * included. The SSP freshness rule is unchanged. */
 #ifndef CL_H
 #define CL_H
 

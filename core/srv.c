@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ada.h"
 #include "comm.h"
 #include "hmap.h"
 #include "sort.h"
@@ -18,6 +19,7 @@ typedef struct srv_row {
   double change;  /* L1 of the changes since then (managed comm only) */
   uint32_t *subs; /* push mode: sorted ids of clients holding this row */
   size_t nsubs, capsubs;
+  ada_row *ada; /* AdaRevision table: the rule's state; NULL for additive */
   tbl_srow sp;  /* the value of a sparse table's row: its non-zeros */
   float vals[]; /* the value of a dense table's row (width floats) */
 } srv_row;
@@ -87,6 +89,8 @@ struct srv_shard {
   uint8_t early_wanted; /* a row with subscribers went stale */
 };
 
+static void srv_ada_free(srv_row *r);
+
 srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shard,
                       const st_backend *be) {
   if (cfg_check(cfg) || cfg_check_tables(cfg, tables) || shard >= cfg->nservers || !be) return NULL;
@@ -107,7 +111,8 @@ srv_shard *srv_create(const st_config *cfg, const tbl_set *tables, uint32_t shar
   if (cfg->ordered) s->waiting = st_calloc(cfg->nclients, sizeof *s->waiting);
   uint32_t wide = 1;
   for (uint32_t t = 0; t < tables->n; t++)
-    if (tables->defs[t].sparse && tables->defs[t].width > wide) wide = tables->defs[t].width;
+    if ((tables->defs[t].sparse || tables->defs[t].rule) && tables->defs[t].width > wide)
+      wide = tables->defs[t].width;
   s->scratch = st_malloc((size_t)wide * sizeof *s->scratch);
   s->svals = st_malloc((size_t)wide * sizeof *s->svals);
   s->scols = st_malloc((size_t)wide * sizeof *s->scols);
@@ -127,6 +132,7 @@ void srv_destroy(srv_shard *s) {
     if (r) {
       st_free(r->subs);
       tbl_srow_free(&r->sp);
+      srv_ada_free(r);
       st_free(r);
     }
   }
@@ -158,6 +164,46 @@ void srv_destroy(srv_shard *s) {
 }
 
 st_clock_t srv_min_clock(const srv_shard *s) { return s->min_clock; }
+
+/* ---- versioned rules (AdaRevision, ada.h) -------------------------------- */
+
+static void srv_ada_free(srv_row *r) {
+  if (!r->ada) return;
+  ada_row_free(r->ada);
+  st_free(r->ada);
+  r->ada = NULL;
+}
+
+/* Gives a new row of an AdaRevision table its state. 0 or ST_ENOMEM. */
+static int srv_ada_init(srv_row *r, const tbl_def *d) {
+  if (d->rule != TBL_RULE_ADAREV) return 0;
+  if (!(r->ada = st_malloc(sizeof *r->ada))) return ST_ENOMEM;
+  if (ada_row_init(r->ada, d->width)) {
+    st_free(r->ada);
+    r->ada = NULL;
+    return ST_ENOMEM;
+  }
+  return 0;
+}
+
+/* A record for a table of the rule: versioned exactly when the rule is, and
+ * citing no version the row has not reached (a version only grows). */
+static int srv_ada_check(const srv_shard *s, const tbl_def *d, const wire_row *wr) {
+  if (wr->versioned != (d->rule == TBL_RULE_ADAREV)) return ST_EFRAME;
+  if (!wr->versioned) return 0;
+  const srv_row *r = hmap_get(&s->rows, tbl_key(wr->table, wr->row));
+  return wr->ver <= (r && r->ada ? r->ada->ver : 0) ? 0 : ST_EPEER;
+}
+
+/* Applies a (validated) record to an AdaRevision row. */
+static void srv_ada_apply(srv_shard *s, srv_row *r, const wire_row *wr) {
+  const tbl_def *d = tbl_find(&s->tables, r->table);
+  float *u = s->scratch;
+  memset(u, 0, (size_t)r->width * sizeof *u);
+  wire_row_add_into(wr, u, r->width);
+  if (ada_row_apply(r->ada, d->alpha, r->vals, u, wr->ver, s->min_clock, s->cfg.staleness))
+    s->stats.ada_approx++;
+}
 const srv_stats *srv_get_stats(const srv_shard *s) { return &s->stats; }
 
 /* The stored row, created (zeroed) on first touch. NULL on ENOMEM. */
@@ -172,7 +218,8 @@ static srv_row *srv_row_get(srv_shard *s, uint32_t table, uint32_t row) {
   r->row = row;
   r->width = d->width;
   r->sparse = d->sparse;
-  if (hmap_put(&s->rows, key, r)) {
+  if (srv_ada_init(r, d) || hmap_put(&s->rows, key, r)) {
+    srv_ada_free(r);
     st_free(r);
     return NULL;
   }
@@ -201,6 +248,7 @@ static int srv_check_row(const srv_shard *s, const wire_row *wr, int want_values
   if (tbl_shard(wr->table, wr->row, s->cfg.nservers) != s->shard) return ST_EPEER;
   if (!want_values) return wr->kind == WIRE_ROW_ID ? 0 : ST_EFRAME;
   const tbl_def *d = tbl_find(&s->tables, wr->table);
+  if ((rc = srv_ada_check(s, d, wr))) return rc;
   if (wr->kind == WIRE_ROW_DENSE) return wr->n == d->width ? 0 : ST_ERANGE;
   if (wr->kind != WIRE_ROW_SPARSE) return ST_EFRAME;
   for (uint32_t i = 0; i < wr->n; i++) {
@@ -275,7 +323,9 @@ static int srv_apply(srv_shard *s, const wire_msg *m) {
   while (wire_next(&it, &wr)) {
     srv_row *r = srv_row_get(s, wr.table, wr.row);
     if (!r) return ST_ENOMEM;
-    if (!r->sparse)
+    if (r->ada)
+      srv_ada_apply(s, r, &wr);
+    else if (!r->sparse)
       wire_row_add_into(&wr, r->vals, r->width);
     else if (srv_add_sparse(s, r, &wr))
       return ST_ENOMEM;
@@ -309,6 +359,11 @@ static int srv_begin(srv_shard *s, uint32_t client, uint16_t flags, uint32_t seq
 
 static int srv_add_row(srv_shard *s, const srv_row *r) {
   s->stats.rows_sent++;
+  if (r->ada) {
+    /* The client cites the version it got: remember acc at it. */
+    if (ada_row_sent(r->ada, s->min_clock)) return ST_ENOMEM;
+    return wire_add_dense_ver(&s->out, r->table, r->row, r->ada->ver, r->vals, r->width);
+  }
   if (r->sparse) return wire_add_pairs(&s->out, r->table, r->row, r->sp.cols, r->sp.vals, r->sp.n);
   return wire_add_dense(&s->out, r->table, r->row, r->vals, r->width);
 }

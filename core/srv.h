@@ -24,6 +24,8 @@ typedef struct srv_stats {
   uint64_t timers_fired, timers_late; /* live and superseded timer firings */
   /* Bytes of all frames sent, of push rounds' frames, and of early pushes. */
   uint64_t bytes_out, bytes_push, bytes_early;
+  /* AdaRevision updates whose cited version had no snapshot left (ada.h). */
+  uint64_t ada_approx;
 } srv_stats;
 
 /* Creates shard `shard` of the cluster. cfg and tables are copied; be is

@@ -1,12 +1,15 @@
 /* tbl.c: the table set of a run and the stable row-to-shard map. */
 #include "tbl.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 int tbl_add(tbl_set *set, const tbl_def *def) {
-  if (def->width == 0 || def->rows == 0) return ST_EINVAL;
+  if (def->width == 0 || def->rows == 0 || def->rule > TBL_RULE_ADAREV) return ST_EINVAL;
+  if (def->rule == TBL_RULE_ADAREV && (def->sparse || !(def->alpha > 0) || !isfinite(def->alpha)))
+    return ST_EINVAL;
   if (tbl_find(set, def->id) != NULL) return ST_EEXIST;
   if (set->n >= TBL_MAX) return ST_ENOMEM;
   set->defs[set->n++] = *def;

@@ -14,7 +14,11 @@ typedef struct tbl_def {
   uint32_t rows;  /* valid row indices are 0..rows-1 */
   uint32_t width; /* values per row, > 0 */
   uint8_t sparse; /* 1: rows are stored and sent as their non-zeros */
+  uint8_t rule;   /* TBL_RULE_ADD (0) or TBL_RULE_ADAREV */
+  float alpha;    /* TBL_RULE_ADAREV: initial step size, > 0 and finite */
 } tbl_def;
+
+enum tbl_rule { TBL_RULE_ADD = 0, TBL_RULE_ADAREV = 1 };
 
 #define TBL_MAX 64
 
@@ -24,7 +28,9 @@ typedef struct tbl_set {
   uint32_t n;
 } tbl_set;
 
-/* Adds def to set. ST_EINVAL for zero width or zero rows, ST_EEXIST for a
+/* Adds def to set. ST_EINVAL for zero width or zero rows, an unknown rule,
+ * or an AdaRevision table that is sparse or lacks a positive finite alpha;
+ * ST_EEXIST for a
  * repeated id, ST_ENOMEM when TBL_MAX tables exist. */
 int tbl_add(tbl_set *set, const tbl_def *def);
 /* The definition of table id, or NULL. Borrowed from set. */

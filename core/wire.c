@@ -13,6 +13,7 @@ _Static_assert(sizeof(float) == 4, "wire format carries IEEE-754 binary32 values
 enum {
   ROW_HEAD = 9,   /* u32 table, u32 row, u8 kind */
   ROW_COUNT = 4,  /* u32 n of a dense or sparse row */
+  ROW_VER = 4,    /* u32 version of a DENSE_V row */
   DENSE_ENT = 4,  /* f32 */
   SPARSE_ENT = 8, /* u32 column, f32 value */
   OFF_PAYLOAD_LEN = 28,
@@ -96,20 +97,30 @@ static size_t parse_row(const uint8_t *p, const uint8_t *end, wire_row *row) {
   row->table = get_u32(p);
   row->row = get_u32(p + 4);
   row->kind = p[8];
+  row->versioned = 0;
+  row->ver = 0;
   if (row->kind == WIRE_ROW_ID) {
     row->n = 0;
     row->data = p + ROW_HEAD;
     return ROW_HEAD;
   }
+  size_t head = ROW_HEAD;
+  if (row->kind == WIRE_ROW_DENSE_V) {
+    if (avail - head < ROW_VER) return 0;
+    row->versioned = 1;
+    row->ver = get_u32(p + head);
+    row->kind = WIRE_ROW_DENSE;
+    head += ROW_VER;
+  }
   if (row->kind != WIRE_ROW_DENSE && row->kind != WIRE_ROW_SPARSE) return 0;
-  if (avail - ROW_HEAD < ROW_COUNT) return 0;
-  row->n = get_u32(p + ROW_HEAD);
-  row->data = p + ROW_HEAD + ROW_COUNT;
+  if (avail - head < ROW_COUNT) return 0;
+  row->n = get_u32(p + head);
+  row->data = p + head + ROW_COUNT;
   size_t ent = row->kind == WIRE_ROW_DENSE ? DENSE_ENT : SPARSE_ENT;
-  size_t rest = avail - ROW_HEAD - ROW_COUNT;
+  size_t rest = avail - head - ROW_COUNT;
   /* Divide instead of multiplying: n * ent may overflow size_t on 32-bit hosts. */
   if (row->n > rest / ent) return 0;
-  return ROW_HEAD + ROW_COUNT + (size_t)row->n * ent;
+  return head + ROW_COUNT + (size_t)row->n * ent;
 }
 
 int wire_peek_header(const uint8_t *buf, size_t len, size_t max_frame, wire_header *out) {
@@ -274,11 +285,17 @@ int wire_add_id(wire_buf *b, uint32_t table, uint32_t row) {
   return 0;
 }
 
-int wire_add_dense(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width) {
-  uint64_t size = ROW_HEAD + ROW_COUNT + (uint64_t)width * DENSE_ENT;
+/* Appends a dense row, with a version when versioned (kind DENSE_V). */
+static int add_dense(wire_buf *b, uint32_t table, uint32_t row, int versioned, uint32_t ver,
+                     const float *v, uint32_t width) {
+  uint64_t size = ROW_HEAD + (versioned ? ROW_VER : 0) + ROW_COUNT + (uint64_t)width * DENSE_ENT;
   int rc = reserve_row(b, size);
   if (rc) return rc;
-  uint8_t *p = put_row_head(b->data + b->len, table, row, WIRE_ROW_DENSE);
+  uint8_t *p = put_row_head(b->data + b->len, table, row, versioned ? WIRE_ROW_DENSE_V : WIRE_ROW_DENSE);
+  if (versioned) {
+    put_u32(p, ver);
+    p += ROW_VER;
+  }
   put_u32(p, width);
   p += ROW_COUNT;
   if (!WIRE_HOST_LE)
@@ -288,6 +305,15 @@ int wire_add_dense(wire_buf *b, uint32_t table, uint32_t row, const float *v, ui
   b->len += (size_t)size;
   b->nrows++;
   return 0;
+}
+
+int wire_add_dense(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width) {
+  return add_dense(b, table, row, 0, 0, v, width);
+}
+
+int wire_add_dense_ver(wire_buf *b, uint32_t table, uint32_t row, uint32_t ver, const float *v,
+                       uint32_t width) {
+  return add_dense(b, table, row, 1, ver, v, width);
 }
 
 int wire_add_sparse(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width) {

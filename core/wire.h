@@ -6,7 +6,11 @@
  *           u32 dst node, u32 clock, u32 seq, u32 ack, u32 payload length
  *   payload: u32 row count, then per row: u32 table, u32 row, u8 kind and
  *           kind ID: nothing more; DENSE: u32 width, width x f32;
- *           SPARSE: u32 nnz, nnz x (u32 column, f32 value).
+ *           SPARSE: u32 nnz, nnz x (u32 column, f32 value);
+ *           DENSE_V: u32 version, then as DENSE (rows of tables with a
+ *           versioned rule, ada.h: the row's version in ROWS, the version
+ *           read in UPDATE and CLOCK). Kind 3 was added later without a
+ *           new WIRE_VERSION: frames without it are unchanged.
  * Decoding validates every length before anything is read, so untrusted bytes
  * produce an error, never an out-of-bounds read. The decoder knows nothing of
  * tables; widths are checked against table definitions by the state machines. */
@@ -46,7 +50,7 @@ static inline int wire_type_valid(uint8_t type) { return type >= 1 && type <= WI
                              fresher by clock than the receiver knew; it
                              says nothing of absent rows */
 
-enum wire_kind { WIRE_ROW_ID = 0, WIRE_ROW_DENSE = 1, WIRE_ROW_SPARSE = 2 };
+enum wire_kind { WIRE_ROW_ID = 0, WIRE_ROW_DENSE = 1, WIRE_ROW_SPARSE = 2, WIRE_ROW_DENSE_V = 3 };
 
 typedef struct wire_header {
   uint8_t version, type;
@@ -66,10 +70,14 @@ typedef struct wire_msg {
   size_t rows_len;
 } wire_msg;
 
-/* One row record; values are read with wire_row_value (unaligned input). */
+/* One row record; values are read with wire_row_value (unaligned input).
+ * A DENSE_V record decodes as kind WIRE_ROW_DENSE with versioned = 1 and
+ * its version in ver, so code that reads values needs no second case. */
 typedef struct wire_row {
   uint32_t table, row;
   uint8_t kind;
+  uint8_t versioned; /* 1: the record carried a version (ver); 0: ver = 0 */
+  uint32_t ver;
   uint32_t n; /* width (dense) or nnz (sparse); 0 for ids */
   const uint8_t *data;
 } wire_row;
@@ -125,6 +133,9 @@ int wire_begin(wire_buf *b, const wire_header *hdr, size_t max_frame);
 int wire_add_id(wire_buf *b, uint32_t table, uint32_t row);
 int wire_add_dense(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width);
 int wire_add_sparse(wire_buf *b, uint32_t table, uint32_t row, const float *v, uint32_t width);
+/* Appends a dense row with a version (kind DENSE_V). Same errors. */
+int wire_add_dense_ver(wire_buf *b, uint32_t table, uint32_t row, uint32_t ver, const float *v,
+                       uint32_t width);
 /* Appends a sparse row of the n given entries (cols and vals borrowed, in
  * the order given; the caller's row is already its non-zeros). Same errors
  * as wire_add_sparse. */

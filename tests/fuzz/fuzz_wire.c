@@ -1,7 +1,7 @@
 /* fuzz_wire.c: the wire decoder on untrusted bytes. Checks that decoding
  * never reads outside the input, that the header reader agrees with the
  * decoder, that iteration yields exactly the rows counted, that every entry
- * can be read and added, and that re-encoding a decoded frame gives back
+ * can be read and added (a versioned dense row keeping its version), and that re-encoding a decoded frame gives back
  * the same bytes (for rows the encoder can express: sparse rows with
  * ascending columns and no zero values) or at least a frame that decodes to
  * the same rows. */
@@ -61,7 +61,9 @@ static int reencode_row(wire_buf *b, const wire_row *r) {
     v[col] = x;
     if (!isnan(x)) FUZZ_CHECK(sum[col] == x);
   }
-  if (r->kind == WIRE_ROW_DENSE)
+  if (r->kind == WIRE_ROW_DENSE && r->versioned)
+    FUZZ_CHECK(wire_add_dense_ver(b, r->table, r->row, r->ver, v, width) == 0);
+  else if (r->kind == WIRE_ROW_DENSE)
     FUZZ_CHECK(wire_add_dense(b, r->table, r->row, v, width) == 0);
   else
     FUZZ_CHECK(wire_add_sparse(b, r->table, r->row, v, width) == 0);
@@ -98,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (wire_next(&it, &r)) {
     count++;
     FUZZ_CHECK(r.kind == WIRE_ROW_ID || r.kind == WIRE_ROW_DENSE || r.kind == WIRE_ROW_SPARSE);
+    FUZZ_CHECK(r.versioned ? r.kind == WIRE_ROW_DENSE : r.ver == 0); /* DENSE_V reads as DENSE */
     FUZZ_CHECK(r.data >= data && r.data <= data + size);
     exact &= reencode_row(&b, &r);
   }
