@@ -15,7 +15,14 @@
  * re-read the items of the test ratings (now including this clock's own
  * increments and whatever fresher values arrived) and add {test SSE, test
  * count, train SSE, train count} to metrics row `clock`. The train terms are
- * the errors seen just before each SGD step of the clock. */
+ * the errors seen just before each SGD step of the clock.
+ *
+ * With step=adarevision the item table has the AdaRevision rule: within a
+ * clock the working copy of the items stays as read, each rating adds its
+ * item gradient to the item's sum (scaled as the deltas are), and the shard
+ * turns the sums into steps, revising for what each worker had not seen.
+ * Reads of that table show the shard's value without the worker's pending
+ * sums (core/cl.h), so the re-read for the metrics does too. */
 #include "mf.h"
 
 #include <stdio.h>
@@ -179,6 +186,13 @@ static int mf_load(const app_params *p, void **shared, char *err, size_t errlen)
       rc = ST_EINVAL;
       goto fail;
     }
+    if (s->opt.step != MF_STEP_SGD) {
+      if (err && errlen)
+        snprintf(err, errlen, "--schedule rotation: MF's rotation takes step=sgd only (one worker "
+                              "per item a round leaves AdaRevision nothing to revise)");
+      rc = ST_EINVAL;
+      goto fail;
+    }
     s->nblocks = p->nworkers ? p->nworkers : 1;
     s->opt.avg = 0; /* one worker per item a round: nothing to average */
   }
@@ -195,6 +209,10 @@ fail:
 static int mf_tables(void *shared, tbl_set *set) {
   mf_shared *s = shared;
   tbl_def def = {.id = MF_ITEM_TABLE, .rows = s->data.nitems, .width = s->opt.rank, .sparse = 0};
+  if (s->opt.step == MF_STEP_ADAREV) {
+    def.rule = TBL_RULE_ADAREV;
+    def.alpha = s->opt.eta0;
+  }
   return tbl_add(set, &def);
 }
 
@@ -368,8 +386,12 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
       const mf_entry *e = &m->train[m->cursor];
       if (++m->cursor == m->ntrain) m->cursor = 0;
       size_t off = (size_t)e->slot * k;
-      float err = mf_sgd_update(m->ufac + (size_t)e->user * k, m->vfac + off, m->delta + off, k,
-                                e->rating, s->mu, s->opt.lr, s->opt.reg);
+      float *u = m->ufac + (size_t)e->user * k;
+      float err = s->opt.step == MF_STEP_ADAREV
+                      ? mf_grad_update(u, m->vfac + off, m->delta + off, k, e->rating, s->mu,
+                                       s->opt.lr, s->opt.reg)
+                      : mf_sgd_update(u, m->vfac + off, m->delta + off, k, e->rating, s->mu,
+                                      s->opt.lr, s->opt.reg);
       train_sse += (double)err * err;
       m->touched[e->slot] = 1;
     }

@@ -13,7 +13,8 @@
 #include "rng.h"
 
 mf_options mf_options_defaults(void) {
-  mf_options o = {.rank = 16, .lr = 0.2f, .reg = 0.05f, .batch = 1.0f, .avg = 1, .chunks = 1};
+  mf_options o = {.rank = 16, .lr = 0.2f, .reg = 0.05f, .batch = 1.0f, .avg = 1, .chunks = 1,
+                  .step = MF_STEP_SGD, .eta0 = 0.1f};
   return o;
 }
 
@@ -21,7 +22,7 @@ mf_options mf_options_defaults(void) {
 
 int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen) {
   mf_options o = mf_options_defaults();
-  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg", "users", "items", "ratings", "chunks"};
+  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg", "users", "items", "ratings", "chunks", "step", "eta0"};
   enum { NKEYS = sizeof keys / sizeof keys[0] };
   int seen[NKEYS] = {0};
   const char *p = text ? text : "";
@@ -38,9 +39,22 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       if (strlen(keys[i]) == klen && memcmp(keys[i], p, klen) == 0) k = i;
     if (k < 0)
       return opt_fail(err, errlen,
-                      "unknown key '%.*s' (known: rank, lr, reg, batch, avg, users, items, ratings, chunks)",
+                      "unknown key '%.*s' (known: rank, lr, reg, batch, avg, users, items, ratings, chunks, step, eta0)",
                       (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
+    if (k == 9) { /* step: a word, not a number */
+      if (vlen == 3 && memcmp(val, "sgd", 3) == 0)
+        o.step = MF_STEP_SGD;
+      else if (vlen == 11 && memcmp(val, "adarevision", 11) == 0)
+        o.step = MF_STEP_ADAREV;
+      else
+        return opt_fail(err, errlen, "bad value '%.*s' for 'step': expected sgd or adarevision",
+                        (int)vlen, val);
+      if (!end) break;
+      p = end + 1;
+      if (!*p) return opt_fail(err, errlen, "trailing ','");
+      continue;
+    }
     double v;
     const char *want = NULL;
     if (appopt_number(val, vlen, &v))
@@ -59,6 +73,8 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       want = "a positive integer";
     else if (k == 8 && (v != floor(v) || v < 1 || v > 1024))
       want = "an integer in 1..1024";
+    else if (k == 10 && !(v > 0 && v <= 1e6))
+      want = "a number in (0, 1e6]";
     if (want)
       return opt_fail(err, errlen, "bad value '%.*s' for '%.*s': expected %s", (int)vlen, val,
                       (int)klen, p, want);
@@ -78,8 +94,10 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       o.gen_items = (uint32_t)v;
     else if (k == 7)
       o.gen_ratings = (uint64_t)v;
-    else
+    else if (k == 8)
       o.chunks = (uint32_t)v;
+    else
+      o.eta0 = (float)v;
     if (!end) break;
     p = end + 1;
     if (!*p) return opt_fail(err, errlen, "trailing ','");
@@ -110,6 +128,17 @@ float mf_sgd_update(float *u, float *v, float *dv, uint32_t rank, float r, float
     u[c] = uc + lr * gu;
     v[c] = vc + lr * gv;
     if (dv) dv[c] += lr * gv;
+  }
+  return e;
+}
+
+float mf_grad_update(float *u, const float *v, float *gsum, uint32_t rank, float r, float mu,
+                     float lr, float reg) {
+  float e = r - mf_predict(u, v, rank, mu);
+  for (uint32_t c = 0; c < rank; c++) {
+    float uc = u[c], vc = v[c];
+    u[c] = uc + lr * (e * vc - reg * uc);
+    gsum[c] += e * uc - reg * vc;
   }
   return e;
 }

@@ -22,15 +22,26 @@ typedef struct mf_options {
                       ps_inc of its deltas and the charge of its flops, so
                       updates reach the oplog while the clock computes (what
                       managed communication sends early); 1..1024, default 1 */
+  /* Item step: MF_STEP_SGD (lr, as above) or MF_STEP_ADAREV: the item
+   * table takes AdaRevision's adaptive step from eta0 (alpha in core/ada.h), each
+   * worker sending per clock the item gradient at the factors it read (its
+   * working copy of the items does not move within the clock); user
+   * factors keep the lr step. */
+  uint8_t step;
+  float eta0; /* AdaRevision's initial step size (its alpha), > 0 */
   /* Shape of the generated set when no data file is given; 0 = default. */
   uint32_t gen_users, gen_items;
   uint64_t gen_ratings;
 } mf_options;
 
-/* rank=16, lr=0.2, reg=0.05, batch=1.0, avg=1 (lr suits averaging) */
+enum { MF_STEP_SGD = 0, MF_STEP_ADAREV = 1 };
+
+/* rank=16, lr=0.2, reg=0.05, batch=1.0, avg=1 (lr suits averaging),
+ * step=sgd, eta0=0.1 */
 mf_options mf_options_defaults(void);
 
-/* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg, chunks, and users,
+/* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg, chunks,
+ * step (sgd or adarevision), eta0, and users,
  * items, ratings for the generated set; text borrowed,
  * NULL or "" means all defaults) over the defaults into *out. Unknown keys,
  * repeated keys, bad numbers or values out of range give ST_EPARSE and a
@@ -51,6 +62,12 @@ void mf_init_factor(uint64_t seed, char kind, uint32_t index, uint32_t rank, flo
  * the step). */
 float mf_sgd_update(float *u, float *v, float *dv, uint32_t rank, float r, float mu, float lr,
                     float reg);
+
+/* The same rating's step for AdaRevision: u moves as above, v does not;
+ * gv (from the old u) is added to gsum[rank], the item's update direction
+ * (the negative gradient). Arrays borrowed. Returns e. */
+float mf_grad_update(float *u, const float *v, float *gsum, uint32_t rank, float r, float mu,
+                     float lr, float reg);
 
 /* Prediction mu + u . v. */
 float mf_predict(const float *u, const float *v, uint32_t rank, float mu);
