@@ -147,6 +147,21 @@ static void barrier_release(rt_run *r, uint32_t b) {
 }
 
 /* What this run's checkpoints must agree with to be resumed. */
+/* Checkpoints hold table values only: a table whose rule keeps more state
+ * (AdaRevision's accumulated updates, z, versions) cannot be resumed from
+ * one, so such runs refuse checkpointing rather than resume wrongly. */
+static int rt_run_ckpt_refused(const rt_run *r, char *err, size_t errlen) {
+  if (!r->o.ckpt_dir || (!r->o.ckpt_every && !r->o.resume)) return 0;
+  for (uint32_t t = 0; t < r->tables.n; t++)
+    if (r->tables.defs[t].rule != TBL_RULE_ADD) {
+      snprintf(err, errlen, "%s: table %u has the AdaRevision rule, whose step state checkpoints "
+                            "do not keep: run it without --checkpoint-every and --resume",
+               r->app->name, r->tables.defs[t].id);
+      return 1;
+    }
+  return 0;
+}
+
 static rt_ckpt_meta rt_run_ckpt_meta(const rt_run *r) {
   rt_ckpt_meta m = {.app = r->app->name,
                     .app_options = r->o.run.app_options,
@@ -957,6 +972,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: defining tables: %s", r->app->name, st_strerror(rc));
     return 1;
   }
+  if (rt_run_ckpt_refused(r, err, errlen)) return 1;
   pthread_cond_init(&r->barrier_cond, NULL);
   r->cond_init = 1;
   if (r->o.resume) {

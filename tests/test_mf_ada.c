@@ -129,6 +129,23 @@ START_TEST(rotation_refuses_adarevision) {
 }
 END_TEST
 
+/* Checkpoints keep values, not AdaRevision's state: such runs refuse them. */
+START_TEST(checkpoints_refuse_adarevision) {
+  char dir[] = "mf_ada_ckXXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char *argv[] = {STALE_PROG, "launch", "--local", "2", "--app", "mf", "--clocks", "4",
+                  "--checkpoint-dir", dir, "--checkpoint-every", "2", "--app-options",
+                  "step=adarevision", NULL};
+  ck_assert_int_ne(run_prog(argv, "mf_ada_ck.csv"), 0);
+  argv[13] = "step=sgd";
+  ck_assert_int_eq(run_prog(argv, "mf_ada_ck.csv"), 0);
+  unlink("mf_ada_ck.csv");
+  char cmd[64];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *mf_ada_suite(void) {
   Suite *s = suite_create("mf_ada");
   TCase *m = tcase_create("model");
@@ -140,6 +157,7 @@ static Suite *mf_ada_suite(void) {
   tcase_add_test(r, converges_on_8_nodes_where_sgd_diverges);
   tcase_add_test(r, launch_local_matches_sim_at_s0);
   tcase_add_test(r, rotation_refuses_adarevision);
+  tcase_add_test(r, checkpoints_refuse_adarevision);
   suite_add_tcase(s, r);
   return s;
 }
