@@ -19,7 +19,10 @@
  *
  * An ada_row owns that state for one row and the snapshots of acc at the
  * versions sent to clients (a client cites one of them), kept while SSP
- * lets some client still cite them. Nothing here does I/O. */
+ * lets some client still cite them: exactly so for a worker that reads a
+ * row in the clock it updates it (as SGD does). A citation older than that
+ * window is served from the oldest snapshot kept and counted by the shard
+ * (srv_stats.ada_approx). Nothing here does I/O. */
 #ifndef ADA_H
 #define ADA_H
 

@@ -339,6 +339,127 @@ START_TEST(shard_refuses_impossible_citations) {
 }
 END_TEST
 
+/* ---- random schedules ------------------------------------------------ */
+
+/* Under many schedules of the in-memory backend (shapes, bounds, push or
+ * pull, ordered or not, a managed-communication policy and budget, frames
+ * delayed and duplicated), workers read an AdaRevision table and send
+ * signed updates to their own column of rows they read in that clock (as
+ * SGD does; a row updated long after its last read cites a version the
+ * window may have dropped, served approximately, see ada.h). Every read must be, bit for bit, a
+ * value the row's shard held at some moment (read-my-writes does not mix
+ * pending updates into it), no shard may refuse a cited version or lack its
+ * snapshot (the staleness window of ada.c holds), and every worker ends. */
+#define PW 8
+#define PROWS 3
+typedef struct phist {
+  float (*v)[PW];
+  size_t n, cap;
+} phist;
+
+static void phist_note(phist *h, const float *v) {
+  if (h->n && memcmp(h->v[h->n - 1], v, PW * sizeof *v) == 0) return;
+  if (h->n == h->cap) {
+    h->cap = h->cap ? 2 * h->cap : 16;
+    h->v = realloc(h->v, h->cap * sizeof *h->v);
+    ck_assert_ptr_nonnull(h->v);
+  }
+  memcpy(h->v[h->n++], v, PW * sizeof *v);
+}
+
+static int phist_has(const phist *h, const float *v) {
+  for (size_t i = 0; i < h->n; i++)
+    if (memcmp(h->v[i], v, PW * sizeof *v) == 0) return 1;
+  return 0;
+}
+
+START_TEST(random_schedules_read_shard_versions) {
+  static const uint32_t bounds[] = {0, 1, 3};
+  uint64_t reads = 0, nontrivial = 0;
+  for (uint64_t seed = 1; seed <= 300; seed++) {
+    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 99;
+#define NEXT(n) ((uint32_t)((x = x * 6364136223846793005ull + 1442695040888963407ull) >> 33) % (n))
+    uint32_t nclients = 1 + NEXT(4), wpc = 1 + NEXT(2), nw = nclients * wpc;
+    uint32_t nservers = 1 + NEXT(3), rows = 1 + NEXT(PROWS), clocks = 2 + NEXT(6);
+    st_config cfg = {.nclients = nclients, .nservers = nservers, .workers_per_client = wpc,
+                     .server_base = NEXT(2) ? 0 : nclients, .staleness = bounds[NEXT(3)],
+                     .push = (uint8_t)NEXT(2), .ordered = (uint8_t)NEXT(2)};
+    cfg.comm_policy = (uint8_t)NEXT(COMM_NPOLICIES);
+    cfg.comm_budget = cfg.comm_policy ? 50.0 * (1 + NEXT(20)) : 0;
+    cfg.comm_interval = 1 + NEXT(3);
+    tbl_set t = {0};
+    tbl_def d = {.id = AT, .rows = rows, .width = PW, .rule = TBL_RULE_ADAREV, .alpha = 0.5f};
+    ck_assert_int_eq(tbl_add(&t, &d), 0);
+    mem_opts mo = {.seed = seed, .max_delay = 1 + (uint32_t)(seed % 5), .dup_client_pct = 2.0};
+    mem_world *w = mem_create(&cfg, &t, &mo);
+    ck_assert_ptr_nonnull(w);
+    phist hist[PROWS] = {{0}};
+    float zero[PW] = {0};
+    for (uint32_t r = 0; r < rows; r++) phist_note(&hist[r], zero);
+    st_clock_t wclock[PW] = {0};
+    int blocked[PW] = {0}, pending_read[PW];
+    uint32_t readmask[PW] = {0}; /* rows each worker read in its clock */
+    uint32_t left = nw;
+    for (uint32_t g = 0; g < nw; g++) pending_read[g] = -1;
+    while (left) {
+      uint32_t g = NEXT(nw);
+      cl_client *c = mem_node(w, g / wpc)->client;
+      uint32_t id = g % wpc;
+      if (blocked[g] && mem_take_wake(w, g / wpc, id)) blocked[g] = 0;
+      if (wclock[g] == clocks || blocked[g] || NEXT(3) == 0) {
+        int rc = mem_deliver_one(w);
+        ck_assert_int_ge(rc, 0);
+        for (uint32_t r = 0; r < rows; r++) {
+          float v[PW];
+          uint32_t sh = tbl_shard(AT, r, nservers);
+          ck_assert_int_eq(srv_read_row(mem_node(w, cfg.server_base + sh)->server, AT, r, v), 0);
+          phist_note(&hist[r], v);
+        }
+        if (rc == 0 && !left) break;
+        continue;
+      }
+      uint32_t op = pending_read[g] >= 0 || !readmask[g] ? 0 : NEXT(4);
+      if (op == 0) { /* read, once more after a wake */
+        uint32_t r = pending_read[g] >= 0 ? (uint32_t)pending_read[g] : NEXT(rows);
+        float v[PW];
+        int rc = cl_get(c, id, AT, r, v);
+        if (rc == ST_WAIT) {
+          blocked[g] = 1;
+          pending_read[g] = (int)r;
+          continue;
+        }
+        ck_assert_int_eq(rc, 0);
+        pending_read[g] = -1;
+        readmask[g] |= 1u << r;
+        reads++;
+        nontrivial += memcmp(v, zero, sizeof v) != 0;
+        ck_assert_msg(phist_has(&hist[r], v), "seed %llu: worker %u read a value row %u never had",
+                      (unsigned long long)seed, g, r);
+      } else if (op == 3) {
+        ck_assert_int_eq(cl_clock(c, id), 0);
+        readmask[g] = 0;
+        if (++wclock[g] == clocks) left--;
+      } else { /* update a row read in this clock, as SGD does */
+        float u[PW] = {0};
+        u[g] = (float)((int)NEXT(5) - 2);
+        uint32_t r = NEXT(rows);
+        while (!(readmask[g] >> r & 1)) r = (r + 1) % rows;
+        ck_assert_int_eq(cl_inc(c, id, AT, r, u), 0);
+      }
+    }
+    ck_assert_int_eq(mem_drain(w), 0);
+    ck_assert_int_eq(mem_error(w), 0);
+    for (uint32_t j = 0; j < nservers; j++)
+      ck_assert_uint_eq(srv_get_stats(mem_node(w, cfg.server_base + j)->server)->ada_approx, 0);
+    for (uint32_t r = 0; r < rows; r++) free(hist[r].v);
+    mem_destroy(w);
+#undef NEXT
+  }
+  ck_assert_uint_gt(reads, 3000);
+  ck_assert_uint_gt(nontrivial, reads / 4); /* reads do see updates */
+}
+END_TEST
+
 static Suite *ada_suite(void) {
   Suite *s = suite_create("ada");
   TCase *rule = tcase_create("rule");
@@ -355,6 +476,7 @@ static Suite *ada_suite(void) {
   tcase_add_test(ps, shard_applies_the_rule_to_cited_versions);
   tcase_add_test(ps, clients_cite_the_version_they_read);
   tcase_add_test(ps, shard_refuses_impossible_citations);
+  tcase_add_test(ps, random_schedules_read_shard_versions);
   suite_add_tcase(s, ps);
   return s;
 }
