@@ -26,7 +26,7 @@ typedef struct cl_row {
   uint32_t table, row, width, shard;
   uint8_t has_value;
   uint8_t sparse;
-  uint8_t ada;       /* the table's rule is TBL_RULE_ADAREV */
+  uint8_t ada;       /* the table's rule is AdaRevision's (or its ablation) */
   uint32_t ver;      /* ada: the shard's version of the value held */
   uint32_t ver_read; /* ada: the version the last read served here was */
   uint8_t mark;     /* scratch for cl_prefetch */
@@ -44,7 +44,7 @@ typedef struct cl_delta {
   uint32_t table, row, width, shard;
   uint32_t tindex;             /* position of the table in the table set */
   uint8_t sparse;
-  uint8_t ada;                 /* the table's rule is TBL_RULE_ADAREV */
+  uint8_t ada;                 /* the table's rule is AdaRevision's (or its ablation) */
   uint32_t ver;                /* ada: the oldest version its increments were read at */
   uint64_t seq;                /* order of its first increment (fifo) */
   struct cl_delta *next_spare; /* link in the spare list when unused */
@@ -412,7 +412,7 @@ static cl_row *cl_row_new(cl_client *c, uint32_t table, uint32_t row) {
   r->row = row;
   r->width = d->width;
   r->sparse = d->sparse;
-  r->ada = d->rule == TBL_RULE_ADAREV;
+  r->ada = d->rule != TBL_RULE_ADD;
   r->shard = tbl_shard(table, row, c->cfg.nservers);
   cl_shard *sh = &c->shards[r->shard];
   if (vec_reserve(&sh->rows, &sh->caprows, sh->nrows + 1, sizeof *sh->rows) ||
@@ -534,7 +534,7 @@ static int cl_oplog_add(cl_client *c, uint32_t table, uint32_t row, const float 
                     .shard = tbl_shard(table, row, c->cfg.nservers),
                     .tindex = tindex,
                     .sparse = def->sparse,
-                    .ada = def->rule == TBL_RULE_ADAREV,
+                    .ada = def->rule != TBL_RULE_ADD,
                     .ver = UINT32_MAX,
                     .seq = c->touches++,
                     .sd = keep};
@@ -693,7 +693,7 @@ static int cl_check_rows(const cl_client *c, const wire_msg *m, uint32_t shard) 
     if (tbl_shard(wr.table, wr.row, c->cfg.nservers) != shard) return ST_EPEER;
     const tbl_def *d = tbl_find(&c->tables, wr.table);
     if (wr.kind == WIRE_ROW_ID) return ST_EFRAME;
-    if (wr.versioned != (d->rule == TBL_RULE_ADAREV)) return ST_EFRAME;
+    if (wr.versioned != (d->rule != TBL_RULE_ADD)) return ST_EFRAME;
     if (wr.kind == WIRE_ROW_DENSE && wr.n != d->width) return ST_ERANGE;
     for (uint32_t i = 0; wr.kind == WIRE_ROW_SPARSE && i < wr.n; i++) {
       uint32_t col;

@@ -20,6 +20,7 @@ typedef struct srv_row {
   uint32_t *subs; /* push mode: sorted ids of clients holding this row */
   size_t nsubs, capsubs;
   ada_row *ada; /* AdaRevision table: the rule's state; NULL for additive */
+  uint8_t revise; /* TBL_RULE_ADAREV (not its ablation): cited versions count */
   tbl_srow sp;  /* the value of a sparse table's row: its non-zeros */
   float vals[]; /* the value of a dense table's row (width floats) */
 } srv_row;
@@ -174,9 +175,11 @@ static void srv_ada_free(srv_row *r) {
   r->ada = NULL;
 }
 
-/* Gives a new row of an AdaRevision table its state. 0 or ST_ENOMEM. */
+/* Gives a new row of an AdaRevision (or AdaGrad) table its state. 0 or
+ * ST_ENOMEM. */
 static int srv_ada_init(srv_row *r, const tbl_def *d) {
-  if (d->rule != TBL_RULE_ADAREV) return 0;
+  if (d->rule == TBL_RULE_ADD) return 0;
+  r->revise = d->rule == TBL_RULE_ADAREV;
   if (!(r->ada = st_malloc(sizeof *r->ada))) return ST_ENOMEM;
   if (ada_row_init(r->ada, d->width)) {
     st_free(r->ada);
@@ -189,7 +192,7 @@ static int srv_ada_init(srv_row *r, const tbl_def *d) {
 /* A record for a table of the rule: versioned exactly when the rule is, and
  * citing no version the row has not reached (a version only grows). */
 static int srv_ada_check(const srv_shard *s, const tbl_def *d, const wire_row *wr) {
-  if (wr->versioned != (d->rule == TBL_RULE_ADAREV)) return ST_EFRAME;
+  if (wr->versioned != (d->rule != TBL_RULE_ADD)) return ST_EFRAME;
   if (!wr->versioned) return 0;
   const srv_row *r = hmap_get(&s->rows, tbl_key(wr->table, wr->row));
   return wr->ver <= (r && r->ada ? r->ada->ver : 0) ? 0 : ST_EPEER;
@@ -201,7 +204,8 @@ static void srv_ada_apply(srv_shard *s, srv_row *r, const wire_row *wr) {
   float *u = s->scratch;
   memset(u, 0, (size_t)r->width * sizeof *u);
   wire_row_add_into(wr, u, r->width);
-  if (ada_row_apply(r->ada, d->alpha, r->vals, u, wr->ver, s->min_clock, s->cfg.staleness))
+  uint32_t cited = r->revise ? wr->ver : r->ada->ver; /* ADAGRAD: as if nothing were unseen */
+  if (ada_row_apply(r->ada, d->alpha, r->vals, u, cited, s->min_clock, s->cfg.staleness))
     s->stats.ada_approx++;
 }
 const srv_stats *srv_get_stats(const srv_shard *s) { return &s->stats; }
@@ -361,7 +365,7 @@ static int srv_add_row(srv_shard *s, const srv_row *r) {
   s->stats.rows_sent++;
   if (r->ada) {
     /* The client cites the version it got: remember acc at it. */
-    if (ada_row_sent(r->ada, s->min_clock)) return ST_ENOMEM;
+    if (r->revise && ada_row_sent(r->ada, s->min_clock)) return ST_ENOMEM;
     return wire_add_dense_ver(&s->out, r->table, r->row, r->ada->ver, r->vals, r->width);
   }
   if (r->sparse) return wire_add_pairs(&s->out, r->table, r->row, r->sp.cols, r->sp.vals, r->sp.n);

@@ -7,8 +7,8 @@
 #include <string.h>
 
 int tbl_add(tbl_set *set, const tbl_def *def) {
-  if (def->width == 0 || def->rows == 0 || def->rule > TBL_RULE_ADAREV) return ST_EINVAL;
-  if (def->rule == TBL_RULE_ADAREV && (def->sparse || !(def->alpha > 0) || !isfinite(def->alpha)))
+  if (def->width == 0 || def->rows == 0 || def->rule > TBL_RULE_ADAGRAD) return ST_EINVAL;
+  if (def->rule != TBL_RULE_ADD && (def->sparse || !(def->alpha > 0) || !isfinite(def->alpha)))
     return ST_EINVAL;
   if (tbl_find(set, def->id) != NULL) return ST_EEXIST;
   if (set->n >= TBL_MAX) return ST_ENOMEM;

@@ -3,7 +3,12 @@
  * in client caches, oplogs and server shards as their non-zero entries, a
  * tbl_srow, and travel as (column, value) pairs). Rows
  * are sharded over server shards by a stable hash of (table, row), so every
- * node computes the same owner without talking. */
+ * node computes the same owner without talking.
+ *
+ * A table also has an update rule: by default increments are added; a
+ * TBL_RULE_ADAREV table (dense only) takes increments as update directions
+ * that its shard applies with AdaRevision's adaptive step (ada.h), starting
+ * from step size alpha; TBL_RULE_ADAGRAD the same without the revision. */
 #ifndef TBL_H
 #define TBL_H
 
@@ -14,11 +19,14 @@ typedef struct tbl_def {
   uint32_t rows;  /* valid row indices are 0..rows-1 */
   uint32_t width; /* values per row, > 0 */
   uint8_t sparse; /* 1: rows are stored and sent as their non-zeros */
-  uint8_t rule;   /* TBL_RULE_ADD (0) or TBL_RULE_ADAREV */
-  float alpha;    /* TBL_RULE_ADAREV: initial step size, > 0 and finite */
+  uint8_t rule;   /* TBL_RULE_* */
+  float alpha;    /* TBL_RULE_ADAREV, _ADAGRAD: initial step size, > 0 and finite */
 } tbl_def;
 
-enum tbl_rule { TBL_RULE_ADD = 0, TBL_RULE_ADAREV = 1 };
+/* ADAGRAD is AdaRevision's adaptive step without the revision (the
+ * version a client cites is ignored, as if it had seen everything): the
+ * ablation that tells what the revision itself adds. */
+enum tbl_rule { TBL_RULE_ADD = 0, TBL_RULE_ADAREV = 1, TBL_RULE_ADAGRAD = 2 };
 
 #define TBL_MAX 64
 

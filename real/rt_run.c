@@ -154,7 +154,7 @@ static int rt_run_ckpt_refused(const rt_run *r, char *err, size_t errlen) {
   if (!r->o.ckpt_dir || (!r->o.ckpt_every && !r->o.resume)) return 0;
   for (uint32_t t = 0; t < r->tables.n; t++)
     if (r->tables.defs[t].rule != TBL_RULE_ADD) {
-      snprintf(err, errlen, "%s: table %u has the AdaRevision rule, whose step state checkpoints "
+      snprintf(err, errlen, "%s: table %u has an adaptive rule (AdaRevision), whose step state checkpoints "
                             "do not keep: run it without --checkpoint-every and --resume",
                r->app->name, r->tables.defs[t].id);
       return 1;

@@ -264,6 +264,31 @@ START_TEST(shard_applies_the_rule_to_cited_versions) {
 }
 END_TEST
 
+/* The ablation: the same pair of updates under TBL_RULE_ADAGRAD is taken
+ * as if undelayed, 1/sqrt(2) + 1/sqrt(3), the cited version ignored. */
+START_TEST(adagrad_rule_ignores_the_cited_version) {
+  tbl_set t = {0};
+  tbl_def a = {.id = AT, .rows = 4, .width = AW, .rule = TBL_RULE_ADAGRAD, .alpha = ALPHA};
+  ck_assert_int_eq(tbl_add(&t, &a), 0);
+  st_config cfg = two_clients(1, 1);
+  mem_opts mo = {.seed = 3, .max_delay = 2};
+  mem_world *w = mem_create(&cfg, &t, &mo);
+  cl_client *c0 = mem_node(w, 0)->client, *c1 = mem_node(w, 1)->client;
+  float v[AW], u[AW] = {1.0f, 0.0f};
+  get_row(w, c0, 0, v);
+  get_row(w, c1, 0, v);
+  ck_assert_int_eq(cl_inc(c0, 0, AT, 0, u), 0);
+  ck_assert_int_eq(cl_inc(c1, 0, AT, 0, u), 0);
+  ck_assert_int_eq(cl_clock(c0, 0), 0);
+  ck_assert_int_eq(cl_clock(c1, 0), 0);
+  ck_assert_int_eq(mem_drain(w), 0);
+  float sv[AW];
+  ck_assert_int_eq(srv_read_row(mem_node(w, 2)->server, AT, 0, sv), 0);
+  ck_assert_double_eq_tol(sv[0], 1 / sqrt(2.0) + 1 / sqrt(3.0), EPS);
+  mem_destroy(w);
+}
+END_TEST
+
 /* Client 0 reads version 0, client 1 reads, updates and reads again
  * (version 1), then both update: client 0's update saw nothing, client 1's
  * second one saw its first. The tags the client sends decide it. */
@@ -475,6 +500,7 @@ static Suite *ada_suite(void) {
   TCase *ps = tcase_create("shard_client");
   tcase_add_test(ps, shard_applies_the_rule_to_cited_versions);
   tcase_add_test(ps, clients_cite_the_version_they_read);
+  tcase_add_test(ps, adagrad_rule_ignores_the_cited_version);
   tcase_add_test(ps, shard_refuses_impossible_citations);
   tcase_add_test(ps, random_schedules_read_shard_versions);
   suite_add_tcase(s, ps);

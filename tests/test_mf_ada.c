@@ -21,11 +21,13 @@ START_TEST(options_take_step_and_eta0) {
   ck_assert_uint_eq(o.step, MF_STEP_ADAREV);
   ck_assert_float_eq(o.eta0, 0.25f);
   ck_assert_float_eq(o.lr, 0.01f);
+  ck_assert_int_eq(mf_options_parse("step=adagrad", &o, err, sizeof err), 0);
+  ck_assert_uint_eq(o.step, MF_STEP_ADAGRAD);
   ck_assert_int_eq(mf_options_parse("eta0=2,step=sgd", &o, err, sizeof err), 0);
   ck_assert_uint_eq(o.step, MF_STEP_SGD);
   static const struct {
     const char *text, *says;
-  } bad[] = {{"step=adagrad", "expected sgd or adarevision"},
+  } bad[] = {{"step=adam", "expected sgd, adarevision or adagrad"},
              {"step=", "'step'"},
              {"step=sgd,step=sgd", "given twice"},
              {"step=sgd,", "trailing"},

@@ -22,7 +22,8 @@
  * item gradient to the item's sum (scaled as the deltas are), and the shard
  * turns the sums into steps, revising for what each worker had not seen.
  * Reads of that table show the shard's value without the worker's pending
- * sums (core/cl.h), so the re-read for the metrics does too. */
+ * sums (core/cl.h), so the re-read for the metrics does too. step=adagrad
+ * is the same without the revision (the ablation). */
 #include "mf.h"
 
 #include <stdio.h>
@@ -209,8 +210,8 @@ fail:
 static int mf_tables(void *shared, tbl_set *set) {
   mf_shared *s = shared;
   tbl_def def = {.id = MF_ITEM_TABLE, .rows = s->data.nitems, .width = s->opt.rank, .sparse = 0};
-  if (s->opt.step == MF_STEP_ADAREV) {
-    def.rule = TBL_RULE_ADAREV;
+  if (s->opt.step != MF_STEP_SGD) {
+    def.rule = s->opt.step == MF_STEP_ADAREV ? TBL_RULE_ADAREV : TBL_RULE_ADAGRAD;
     def.alpha = s->opt.eta0;
   }
   return tbl_add(set, &def);
@@ -387,7 +388,7 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
       if (++m->cursor == m->ntrain) m->cursor = 0;
       size_t off = (size_t)e->slot * k;
       float *u = m->ufac + (size_t)e->user * k;
-      float err = s->opt.step == MF_STEP_ADAREV
+      float err = s->opt.step != MF_STEP_SGD
                       ? mf_grad_update(u, m->vfac + off, m->delta + off, k, e->rating, s->mu,
                                        s->opt.lr, s->opt.reg)
                       : mf_sgd_update(u, m->vfac + off, m->delta + off, k, e->rating, s->mu,

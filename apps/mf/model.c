@@ -47,8 +47,10 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
         o.step = MF_STEP_SGD;
       else if (vlen == 11 && memcmp(val, "adarevision", 11) == 0)
         o.step = MF_STEP_ADAREV;
+      else if (vlen == 7 && memcmp(val, "adagrad", 7) == 0)
+        o.step = MF_STEP_ADAGRAD;
       else
-        return opt_fail(err, errlen, "bad value '%.*s' for 'step': expected sgd or adarevision",
+        return opt_fail(err, errlen, "bad value '%.*s' for 'step': expected sgd, adarevision or adagrad",
                         (int)vlen, val);
       if (!end) break;
       p = end + 1;

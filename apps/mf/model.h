@@ -34,14 +34,16 @@ typedef struct mf_options {
   uint64_t gen_ratings;
 } mf_options;
 
-enum { MF_STEP_SGD = 0, MF_STEP_ADAREV = 1 };
+/* MF_STEP_ADAGRAD: the same without the revision (TBL_RULE_ADAGRAD), to
+ * tell what the revision adds. */
+enum { MF_STEP_SGD = 0, MF_STEP_ADAREV = 1, MF_STEP_ADAGRAD = 2 };
 
 /* rank=16, lr=0.2, reg=0.05, batch=1.0, avg=1 (lr suits averaging),
  * step=sgd, eta0=0.1 */
 mf_options mf_options_defaults(void);
 
 /* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg, chunks,
- * step (sgd or adarevision), eta0, and users,
+ * step (sgd, adarevision or adagrad), eta0, and users,
  * items, ratings for the generated set; text borrowed,
  * NULL or "" means all defaults) over the defaults into *out. Unknown keys,
  * repeated keys, bad numbers or values out of range give ST_EPARSE and a
