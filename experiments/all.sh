@@ -21,6 +21,7 @@ figures=(
     "scale.png          env STALENESS_4096=0 experiments/scale.sh"
     "schedules.png      experiments/schedule_sweep.sh"
     "shotgun_stability.png  experiments/shotgun_stability.sh"
+    "adarevision.png    experiments/adarevision.sh"
 )
 # What a figure needs first (its data), by PNG.
 declare -A before=([staleness_lda.png]=experiments/lda_manpages.sh)
