@@ -11,10 +11,10 @@
 #   CLOCKS [40]  TARGET [0.80: held-out RMSE for the time to target]
 #   DATA [users=8000,items=400,ratings=200000,rank=8,chunks=4: a generated
 #        set, each clock's SGD in 4 parts so updates can go early]
-#   STEPS [space-separated name:options, default
-#        "sgd:lr=0.05 sgd:lr=0.02 adagrad:eta0=0.1,lr=0.05
-#         adarevision:eta0=0.3,lr=0.05"]  (lr is the user factors' step
-#        under adagrad and adarevision)
+#   STEPS [space-separated name:options, default "sgd:lr=0.1 sgd:lr=0.05
+#        sgd:lr=0.02 adagrad:eta0=0.3,lr=0.05 adagrad:eta0=0.1,lr=0.05
+#        adarevision:eta0=0.3,lr=0.05"]  (lr is the user factors' step under
+#        adagrad and adarevision; adagrad is AdaRevision without the revision)
 #   COMMS ["none magnitude:0.1link"]: a policy and its budget per entry
 #   OUT [out/adarevision]: OUT.csv (every run, a last column naming its
 #        variant), OUT.md (the table), OUT_plot.csv (what the figure draws), OUT.png
@@ -25,7 +25,7 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 NODES=${NODES:-64}; SERVERS=${SERVERS:-4}; BANDWIDTH=${BANDWIDTH:-1Gbps}
 STALENESS=${STALENESS:-0,3,8}; SEED=${SEED:-1}; CLOCKS=${CLOCKS:-40}; TARGET=${TARGET:-0.80}
 DATA=${DATA:-users=8000,items=400,ratings=200000,rank=8,chunks=4}
-STEPS=${STEPS:-sgd:lr=0.05 sgd:lr=0.02 adagrad:eta0=0.1,lr=0.05 adarevision:eta0=0.3,lr=0.05}
+STEPS=${STEPS:-sgd:lr=0.1 sgd:lr=0.05 sgd:lr=0.02 adagrad:eta0=0.3,lr=0.05 adagrad:eta0=0.1,lr=0.05 adarevision:eta0=0.3,lr=0.05}
 COMMS=${COMMS:-none magnitude:0.1link}
 OUT=${OUT:-out/adarevision}
 STALE=${STALE:-build/stale}
@@ -85,8 +85,9 @@ cat "$OUT.md" >&2
 awk -F, -v OFS=, 'NR==1{for(k=1;k<=NF;k++)col[$k]=k; print "variant,staleness,sim_time_s,objective"; next}
   {print $NF, $(col["staleness"]), $(col["sim_time_s"]), $(col["objective"])}' "$OUT.csv" > "${OUT}_plot.csv"
 variants=$(awk -F, 'NR>1&&!s[$1]++{printf "%s ", $1}' "${OUT}_plot.csv")
+steps=$(awk -F, 'NR>1{sub(/[+].*/, "", $1)} NR>1&&!s[$1]++{printf "%s ", $1}' "${OUT}_plot.csv")
 if command -v gnuplot >/dev/null; then
   title="MF on $NODES simulated nodes ($SERVERS shards, $BANDWIDTH links): SGD, AdaGrad and AdaRevision per staleness bound"
-  gnuplot -e "data='${OUT}_plot.csv'; out='$OUT.png'; title='$title'; bounds='${STALENESS//,/ }'; variants='$variants'" plots/adarevision.gp
+  gnuplot -e "data='${OUT}_plot.csv'; out='$OUT.png'; title='$title'; bounds='${STALENESS//,/ }'; variants='$variants'; steps='$steps'" plots/adarevision.gp
   echo "$OUT.png"
 fi

@@ -1,7 +1,7 @@
 # adarevision.gp: MF's held-out RMSE against simulated time, one panel per
 # staleness bound, one curve per item step (SGD, AdaGrad, AdaRevision),
 # solid without managed communication and dashed with it.
-#   gnuplot -e "data='out/adarevision_plot.csv'; out='fig.png'; title='...'; bounds='0 3 8'; variants='a b ...'" plots/adarevision.gp
+#   gnuplot -e "data='out/adarevision_plot.csv'; out='fig.png'; title='...'; bounds='0 3 8'; variants='a a+c b ...'; steps='a b ...'" plots/adarevision.gp
 # data: experiments/adarevision.sh's OUT_plot.csv (variant,staleness,sim_time_s,objective).
 if (!exists("title")) title = "stale: AdaRevision"
 set datafile separator comma
@@ -15,8 +15,12 @@ set ylabel "held-out RMSE"
 set yrange [0.70:1.10]
 set grid
 set key inside left bottom Left reverse font ",8" noenhanced
-# Colour by step (the variant up to "("), dash when managed comm is on.
-colour(v) = (strstrt(v, "adarevision") ? 3 : strstrt(v, "adagrad") ? 4 : strstrt(v, "lr=0.02") ? 2 : 1)
+# Colour by step (the variant before "+", its place in steps), dashed when
+# managed communication is on.
+if (!exists("steps")) steps = variants
+base(v) = strstrt(v, "+") ? v[1:strstrt(v, "+") - 1] : v
+place(b, i) = i > words(steps) ? 0 : (word(steps, i) eq b ? i : place(b, i + 1))
+colour(v) = place(base(v), 1)
 dash(v) = (strstrt(v, "+") ? 2 : 1)
 do for [b in bounds] {
   set title "s = ".b
