@@ -19,7 +19,13 @@
  * held-out images} to metrics row `clock`. So the accuracy of row c is that
  * of the model the workers read at the start of clock c (at s = 0 the
  * global model after c clocks), and the loss that of the minibatches of
- * clock c, before each one's step. */
+ * clock c, before each one's step.
+ *
+ * With step=adarevision the layer tables have the AdaRevision rule
+ * (core/ada.h): each minibatch's gradient is taken at the parameters read
+ * at the clock's start (the working copy does not move) and pushed as the
+ * update direction; the shards take the steps, revising for what each
+ * worker had not seen. */
 #include "dnn.h"
 
 #include <cblas.h>
@@ -144,6 +150,10 @@ static int dnn_tables(void *shared, tbl_set *set) {
   for (uint32_t l = 0; l < s->L.nl; l++) {
     tbl_def def = {.id = DNN_TABLE0 + l, .rows = s->L.layer[l].rows, .width = s->L.layer[l].width,
                    .sparse = 0};
+    if (s->opt.adarev) {
+      def.rule = TBL_RULE_ADAREV;
+      def.alpha = s->opt.eta0;
+    }
     int rc = tbl_add(set, &def);
     if (rc) return rc;
   }
@@ -269,7 +279,10 @@ static int dnn_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) 
     for (uint32_t b = 0; b < s->opt.batches; b++) {
       next_batch(s, m);
       dnn_load_batch(&s->L, &m->s, s->train.images.data, m->batch_idx, s->opt.batch);
-      loss += dnn_sgd_step(&s->L, m->params, m->delta, &m->s, m->batch_y, s->opt.batch, s->opt.lr);
+      if (s->opt.adarev) /* the update direction, -gradient, at the values read */
+        loss += dnn_grad_step(&s->L, m->params, m->delta, &m->s, m->batch_y, s->opt.batch, 1.0f);
+      else
+        loss += dnn_sgd_step(&s->L, m->params, m->delta, &m->s, m->batch_y, s->opt.batch, s->opt.lr);
       trained += s->opt.batch;
       if ((rc = push_delta(s, m, w))) return rc;
     }

@@ -22,7 +22,8 @@ dnn_options dnn_options_defaults(void) {
                    .avg = 1,
                    .train = 0,
                    .test = 0,
-                   .row_units = 16};
+                   .row_units = 16,
+                   .eta0 = 0.01f};
   return o;
 }
 
@@ -49,8 +50,8 @@ static int parse_layers(const char *s, size_t len, dnn_options *o) {
 
 int dnn_options_parse(const char *text, dnn_options *out, char *err, size_t errlen) {
   dnn_options o = dnn_options_defaults();
-  static const char *const keys[] = {"layers", "lr",   "batch", "batches",
-                                     "avg",    "train", "test", "row_units"};
+  static const char *const keys[] = {"layers", "lr",   "batch", "batches",  "avg",
+                                     "train",  "test", "row_units", "step", "eta0"};
   enum { NKEYS = sizeof keys / sizeof keys[0] };
   int seen[NKEYS] = {0};
   const char *p = text ? text : "";
@@ -68,7 +69,7 @@ int dnn_options_parse(const char *text, dnn_options *out, char *err, size_t errl
     if (k < 0)
       return opt_fail(err, errlen,
                       "unknown key '%.*s' (known: layers, lr, batch, batches, avg, train, test, "
-                      "row_units)",
+                      "row_units, step, eta0)",
                       (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     const char *want = NULL;
@@ -76,6 +77,13 @@ int dnn_options_parse(const char *text, dnn_options *out, char *err, size_t errl
     if (k == 0) {
       if (parse_layers(val, vlen, &o))
         want = "2 to 9 sizes in 1..65536 joined by '-', e.g. 784-256-128-10";
+    } else if (k == 8) {
+      if (vlen == 3 && !memcmp(val, "sgd", 3))
+        o.adarev = 0;
+      else if (vlen == 11 && !memcmp(val, "adarevision", 11))
+        o.adarev = 1;
+      else
+        want = "sgd or adarevision";
     } else if (appopt_number(val, vlen, &v)) {
       want = "a number";
     } else if (k == 1 && !(v > 0 && v <= 100)) {
@@ -90,6 +98,8 @@ int dnn_options_parse(const char *text, dnn_options *out, char *err, size_t errl
       want = "a non-negative integer (0: all)";
     } else if (k == 7 && (v != floor(v) || v < 1 || v > 65536)) {
       want = "an integer in 1..65536";
+    } else if (k == 9 && !(v > 0 && v <= 1e6)) {
+      want = "a number in (0, 1e6]";
     }
     if (want)
       return opt_fail(err, errlen, "bad value '%.*s' for '%.*s': expected %s", (int)vlen, val,
@@ -101,6 +111,7 @@ int dnn_options_parse(const char *text, dnn_options *out, char *err, size_t errl
     else if (k == 5) o.train = (uint32_t)v;
     else if (k == 6) o.test = (uint32_t)v;
     else if (k == 7) o.row_units = (uint32_t)v;
+    else if (k == 9) o.eta0 = (float)v;
     if (!end) break;
     p = end + 1;
     if (!*p) return opt_fail(err, errlen, "trailing ','");
@@ -219,8 +230,8 @@ static double softmax_xent(const float *z, uint32_t classes, uint32_t y, float *
   return log(sum) + (double)m - (double)z[y];
 }
 
-double dnn_sgd_step(const dnn_layout *L, float *params, float *delta, dnn_scratch *s,
-                    const uint8_t *y, uint32_t n, float lr) {
+double dnn_grad_step(const dnn_layout *L, const float *params, float *delta, dnn_scratch *s,
+                     const uint8_t *y, uint32_t n, float lr) {
   dnn_forward(L, params, s, n);
   const uint32_t top = L->nl - 1;
   const uint32_t classes = L->layer[top].out;
@@ -256,6 +267,12 @@ double dnn_sgd_step(const dnn_layout *L, float *params, float *delta, dnn_scratc
     g = gnext;
     gnext = t;
   }
+  return loss;
+}
+
+double dnn_sgd_step(const dnn_layout *L, float *params, float *delta, dnn_scratch *s,
+                    const uint8_t *y, uint32_t n, float lr) {
+  double loss = dnn_grad_step(L, params, delta, s, y, n, lr);
   for (uint32_t l = 0; l < L->nl; l++) {
     const dnn_layer *ly = &L->layer[l];
     float *p = params + ly->offset;

@@ -29,14 +29,20 @@ typedef struct dnn_options {
   uint32_t train;    /* use the first `train` training images; 0: all */
   uint32_t test;     /* use the first `test` held-out images; 0: all */
   uint32_t row_units; /* units of a layer per PS row */
+  /* 0 (sgd): plain SGD with lr; 1 (adarevision): the layer tables take
+   * AdaRevision's step from eta0 (core/ada.h), each minibatch's gradient
+   * computed at the parameters read at the clock's start and sent as it is
+   * (the working copy does not move within a clock). */
+  uint8_t adarev;
+  float eta0; /* AdaRevision's initial step size, > 0 */
 } dnn_options;
 
 /* layers=784-256-128-10, lr=0.2, batch=64, batches=16, avg=1, train=0,
- * test=0, row_units=16. */
+ * test=0, row_units=16, step=sgd, eta0=0.01. */
 dnn_options dnn_options_defaults(void);
 
 /* Parses "key=value,..." (keys layers, lr, batch, batches, avg, train,
- * test, row_units; text borrowed, NULL or "" for the defaults) into *out.
+ * test, row_units, step (sgd or adarevision), eta0; text borrowed, NULL or "" for the defaults) into *out.
  * Unknown or repeated keys and bad values give ST_EPARSE and a message. */
 int dnn_options_parse(const char *text, dnn_options *out, char *err, size_t errlen);
 
@@ -89,6 +95,10 @@ void dnn_forward(const dnn_layout *L, const float *params, dnn_scratch *s, uint3
  * then params += delta. Returns the summed cross-entropy of the n images
  * before the step. */
 double dnn_sgd_step(const dnn_layout *L, float *params, float *delta, dnn_scratch *s,
+                    const uint8_t *y, uint32_t n, float lr);
+/* dnn_sgd_step without its last part: delta = -lr * mean gradient at
+ * params, which stay as they are. Same result in delta. */
+double dnn_grad_step(const dnn_layout *L, const float *params, float *delta, dnn_scratch *s,
                     const uint8_t *y, uint32_t n, float lr);
 
 /* Counts the images of src (n x in bytes) whose largest logit is at their
