@@ -208,6 +208,7 @@ static void srv_ada_apply(srv_shard *s, srv_row *r, const wire_row *wr) {
   if (ada_row_apply(r->ada, d->alpha, r->vals, u, cited, s->min_clock, s->cfg.staleness))
     s->stats.ada_approx++;
 }
+
 const srv_stats *srv_get_stats(const srv_shard *s) { return &s->stats; }
 
 /* The stored row, created (zeroed) on first touch. NULL on ENOMEM. */
