@@ -364,6 +364,82 @@ START_TEST(shard_refuses_impossible_citations) {
 }
 END_TEST
 
+/* ---- allocation failure ----------------------------------------------- */
+
+/* An allocator that fails at call number fail_at (1-based) and after. */
+typedef struct failing_alloc {
+  uint64_t calls, fail_at;
+  int failed;
+} failing_alloc;
+
+static int fa_fail(failing_alloc *a) {
+  if (++a->calls < a->fail_at) return 0;
+  a->failed = 1;
+  return 1;
+}
+static void *fa_malloc(void *ctx, size_t n) { return fa_fail(ctx) ? NULL : malloc(n); }
+static void *fa_calloc(void *ctx, size_t k, size_t n) { return fa_fail(ctx) ? NULL : calloc(k, n); }
+static void *fa_realloc(void *ctx, void *p, size_t n) { return fa_fail(ctx) ? NULL : realloc(p, n); }
+static void fa_free(void *ctx, void *p) {
+  (void)ctx;
+  free(p);
+}
+
+/* Three clocks of two clients reading and updating every row of an
+ * AdaRevision table (so rows, states and snapshots are made), s = 1, push.
+ * 0 with the final row 0 in *out, or the first error. */
+static int ada_alloc_scenario(float *out) {
+  tbl_set t = ada_tables();
+  st_config cfg = two_clients(1, 1);
+  mem_opts mo = {.seed = 21, .max_delay = 2};
+  mem_world *w = mem_create(&cfg, &t, &mo);
+  if (!w) return ST_ENOMEM;
+  int rc = 0;
+  float u[AW] = {1.0f, -0.5f}, v[AW];
+  for (uint32_t clock = 0; clock < 3 && !rc; clock++)
+    for (uint32_t c = 0; c < 2 && !rc; c++) {
+      cl_client *cl = mem_node(w, c)->client;
+      for (uint32_t r = 0; r < 4 && !rc; r++) {
+        rc = cl_get(cl, 0, AT, r, v);
+        while (rc == ST_WAIT) {
+          int dr = mem_deliver_one(w);
+          if (dr < 0) rc = dr;
+          else if (dr == 0) ck_abort_msg("a read can never be served");
+          else if (mem_take_wake(w, c, 0)) rc = cl_get(cl, 0, AT, r, v);
+        }
+        if (!rc) rc = cl_inc(cl, 0, AT, r, u);
+      }
+      if (!rc) rc = cl_clock(cl, 0);
+    }
+  if (!rc) rc = mem_drain(w);
+  if (!rc) ck_assert_int_eq(srv_read_row(mem_node(w, 2)->server, AT, 0, out), 0);
+  mem_destroy(w);
+  return rc;
+}
+
+START_TEST(allocation_failure_is_an_error_never_a_crash) {
+  failing_alloc count = {.fail_at = UINT64_MAX};
+  st_allocator a = {fa_malloc, fa_calloc, fa_realloc, fa_free, &count};
+  float want[AW], got[AW];
+  st_set_allocator(&a);
+  ck_assert_int_eq(ada_alloc_scenario(want), 0);
+  st_set_allocator(NULL);
+  ck_assert(want[0] > 0.0f && want[1] < 0.0f); /* six updates of (1, -0.5) moved it */
+  uint64_t total = count.calls;
+  ck_assert_uint_gt(total, 20);
+  for (uint64_t n = 1; n <= total; n++) {
+    failing_alloc fa = {.fail_at = n};
+    a.ctx = &fa;
+    st_set_allocator(&a);
+    int rc = ada_alloc_scenario(got);
+    st_set_allocator(NULL);
+    ck_assert_msg(fa.failed, "allocation %llu was never made", (unsigned long long)n);
+    ck_assert_msg(rc == ST_ENOMEM, "allocation %llu failed: got %s", (unsigned long long)n,
+                  st_err_name(rc));
+  }
+}
+END_TEST
+
 /* ---- random schedules ------------------------------------------------ */
 
 /* Under many schedules of the in-memory backend (shapes, bounds, push or
@@ -503,6 +579,7 @@ static Suite *ada_suite(void) {
   tcase_add_test(ps, adagrad_rule_ignores_the_cited_version);
   tcase_add_test(ps, shard_refuses_impossible_citations);
   tcase_add_test(ps, random_schedules_read_shard_versions);
+  tcase_add_test(ps, allocation_failure_is_an_error_never_a_crash);
   suite_add_tcase(s, ps);
   return s;
 }
