@@ -63,11 +63,42 @@ int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *wh
   return *why;
 }
 
+/* The model's reader (app_model) in the real runtime: rows complete
+ * through the worker's last ended clock. */
+typedef struct harness_model_ctx {
+  ps_worker *w;
+  st_clock_t through;
+} harness_model_ctx;
+
+static int harness_model_read(void *ctx, uint32_t table, uint32_t row, float *out) {
+  harness_model_ctx *m = ctx;
+  int rc = ps_get_complete(m->w, table, row, m->through, out);
+  return rc > 0 ? ST_ESTATE : rc;
+}
+
+int harness_model_clock(const harness_run *run, ps_worker *w, void *wstate, uint32_t c, char *msg,
+                        size_t msglen) {
+  if (!run->model_clocks || !run->app->model_terms) return 0;
+  st_clock_t now = ps_clock_now(w); /* the core clock after c's (a restore clock may precede) */
+  if (now == 0 || c >= run->model_clocks) return ST_ESTATE;
+  harness_model_ctx mc = {.w = w, .through = now - 1};
+  app_model m = {.ctx = &mc, .read = harness_model_read};
+  float row[APP_METRICS_WIDTH] = {0};
+  int rc = run->app->model_terms(run->shared, wstate, &m, row);
+  if (rc > 0) return 0; /* no model in the PS for this run */
+  if (rc == 0) rc = ps_inc(w, APP_METRICS_TABLE, run->model_clocks + c, row);
+  if (rc)
+    snprintf(msg, msglen, "worker %u: %s model_terms of clock %u failed: %s",
+             (unsigned)w->global_index, run->app->name, (unsigned)c, st_strerror(rc));
+  return rc;
+}
+
 int harness_end_clock(const harness_run *run, ps_worker *w, void *wstate, uint32_t c, int rc,
                       uint32_t *clock, char *msg, size_t msglen) {
   const harness_hooks *h = run->hooks;
   if (rc == 0) rc = ps_clock(w);
   if (rc == 0 && h && h->after_clock) rc = h->after_clock(h->ctx, w, wstate, c, msg, msglen);
+  if (rc == 0) rc = harness_model_clock(run, w, wstate, c, msg, msglen);
   int why = 0;
   if (rc == 0 && c + 1 < run->end) rc = harness_stop_after(run, w, c, &why, msg, msglen);
   if (rc > 0) {
@@ -107,6 +138,8 @@ int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char
   }
   uint32_t clock = run->first;
   if (h && h->after_init) rc = h->after_init(h->ctx, w, ws, msg, msglen);
+  /* A resumed run: the model of the checkpoint's last clock (harness.h). */
+  if (rc == 0 && run->first > 0) rc = harness_model_clock(run, w, ws, run->first - 1, msg, msglen);
   /* A run resumed at first takes the decision the run it continues took
    * after clock first - 1 (from the same restored row and record), which
    * may be that it ended there. */
@@ -120,6 +153,8 @@ int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char
     harness_loop_fn loop = app->loop ? app->loop : harness_clock_loop;
     rc = loop(run, w, ws, &clock, msg, msglen);
   }
+  /* The model's closing clock: sends the last clock's model terms. */
+  if (rc == 0 && run->model_clocks && app->model_terms) rc = ps_clock(w);
   if (h && h->before_free) h->before_free(h->ctx, w, ws, rc != 0);
   app->worker_free(run->shared, ws);
   *end = clock;
@@ -154,9 +189,11 @@ int harness_attach_sched(const app_ops *app, void *shared, const sched_params *p
   return rc;
 }
 
-int harness_tables(const app_ops *app, void *shared, uint32_t clocks, tbl_set *set) {
+int harness_tables(const app_ops *app, void *shared, uint32_t clocks, int model, tbl_set *set) {
   *set = (tbl_set){0};
-  tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = clocks, .width = APP_METRICS_WIDTH, .sparse = 0};
+  if (model && clocks > UINT32_MAX / 2) return ST_ERANGE;
+  tbl_def metrics = {.id = APP_METRICS_TABLE, .rows = model ? 2 * clocks : clocks,
+                     .width = APP_METRICS_WIDTH, .sparse = 0};
   int rc = tbl_add(set, &metrics);
   return rc ? rc : app->tables(shared, set);
 }

@@ -102,6 +102,12 @@ typedef struct harness_run {
   const harness_hooks *hooks; /* NULL: none */
   harness_stop stop;          /* zeroed: none */
   uint32_t staleness;
+  /* The model objective through the PS (`stale run --model-objective`):
+   * 0, not measured this way (the simulator takes its snapshot at the
+   * servers for free); else the run's clocks C, and after clock c the
+   * worker adds its app->model_terms to metrics row C + c (see
+   * harness_model_clock). */
+  uint32_t model_clocks;
 } harness_run;
 
 /* After clock c of worker w (ps_clock done): 0 to go on, a HARNESS_STOP_*
@@ -146,9 +152,37 @@ int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char
 int harness_attach_sched(const app_ops *app, void *shared, const sched_params *p, uint32_t clocks,
                          st_node *node, const st_backend *be, char *msg, size_t msglen);
 
-/* Adds the metrics table (one row per clock) and then the app's tables to
- * set (emptied first). 0 or the table error. */
-int harness_tables(const app_ops *app, void *shared, uint32_t clocks, tbl_set *set);
+/* Adds the metrics table (one row per clock, and with model a second row
+ * per clock, C + c, for the model's terms) and then the app's tables to set
+ * (emptied first). 0 or the table error. */
+int harness_tables(const app_ops *app, void *shared, uint32_t clocks, int model, tbl_set *set);
+
+/* ---- the model objective in the real runtime ---------------------------
+ * After clock c has ended (ps_clock, then the after_clock hook), worker w
+ * computes app->model_terms from its own state, which is exactly that of
+ * the end of clock c, and rows read complete through c (ps_get_complete:
+ * every worker's updates of clocks <= c are in them, whatever the bound;
+ * its cache serves them when it holds them that fresh), and adds the terms
+ * to metrics row run->model_clocks + c. So the snapshot is "at least clock
+ * c": at s = 0 in ordered mode exactly clock c's model (no shard applies a
+ * clock's updates before every client's have arrived, and this worker's of
+ * clock c + 1 cannot have), at s > 0 the rows may also hold faster workers'
+ * later updates (as the simulator's snapshot may). Its costs: the reads
+ * (their bytes are in bytes_sent, the reads in read_staleness, at staleness
+ * 0), one more metrics row per clock, the app's evaluation, and a wait at
+ * every clock's end until every worker's updates of that clock are at the
+ * shards: at s = 0 the next clock's reads wait for that anyway; at s > 0 it
+ * makes the run progress in step like BSP, so it is opt-in.
+ *
+ * The terms of clock c travel with the updates of clock c + 1, so a worker
+ * that measures the model ends its run with one more ps_clock (the model's
+ * closing clock): a backend waits for it before reading the rows. A
+ * resumed run (first > 0) measures the model of clock first - 1 after its
+ * after_init hook (the restored state and rows), since a checkpoint taken
+ * at clock first holds only updates of the clocks before it. 0, or the
+ * error with a message in msg. */
+int harness_model_clock(const harness_run *run, ps_worker *w, void *wstate, uint32_t c, char *msg,
+                        size_t msglen);
 
 /* Server shards of a run of nodes when --servers is not given: one per 16
  * nodes, at least one. */

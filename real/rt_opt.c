@@ -198,6 +198,11 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
       i++;
       continue;
     }
+    if (!strcmp(argv[i], "--model-objective")) {
+      o->model_objective = 1;
+      i++;
+      continue;
+    }
     if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
       o->verbose = 1;
       i++;
@@ -264,6 +269,11 @@ int rt_opt_parse(rt_opt *o, int argc, char **argv, char *err, size_t errlen) {
   }
   if (o->run.nseeds != 1) {
     snprintf(err, errlen, "--seed: a real run takes one value, not a list");
+    return ST_EPARSE;
+  }
+  if (o->model_objective && o->run.sched.kind != SCHED_NONE) {
+    snprintf(err, errlen, "--model-objective: not measured in scheduled runs (--schedule %s)",
+             sched_kind_name(o->run.sched.kind));
     return ST_EPARSE;
   }
   if ((o->ckpt_every || o->resume) && !o->ckpt_dir) {
@@ -433,6 +443,15 @@ void rt_opt_usage(FILE *f) {
           "                          workers pause until it is on disk); the last two\n"
           "                          are kept\n"
           "  --resume                restart from the last complete checkpoint in DIR\n"
+          "  --model-objective       fill model_objective: after each clock every worker\n"
+          "                          evaluates the app's objective on rows read complete\n"
+          "                          through that clock (exactly that clock's model at s = 0)\n"
+          "                          and its own state; costs those reads (counted in\n"
+          "                          bytes_sent and read_staleness), a metrics row per clock\n"
+          "                          and, at s > 0, a wait at every clock's end for every\n"
+          "                          worker's updates of it (the run then moves like BSP);\n"
+          "                          not for --schedule runs (stale sim measures it always,\n"
+          "                          for free)\n"
           "  --verbose               progress on standard error\n",
           runopt_help());
 }

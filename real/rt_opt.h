@@ -25,6 +25,7 @@ typedef struct rt_opt {
   const char *ckpt_dir; /* --checkpoint-dir, borrowed */
   uint32_t ckpt_every;  /* --checkpoint-every N clocks; 0 off */
   int resume;           /* --resume */
+  int model_objective;  /* --model-objective: the model's objective per clock (harness.h) */
   const char *rendezvous; /* --rendezvous FILE, borrowed: rank 0 writes its address there */
   const char *coord_from; /* static text: where the coordinator's address came from */
 } rt_opt;

@@ -508,7 +508,8 @@ static void *worker_main(void *arg) {
                          .after_clock = worker_after_clock, .clock_time = worker_clock_time};
   harness_run run = {.app = r->app, .shared = r->shared, .first = r->start,
                      .end = r->o.run.clocks, .hooks = &hooks, .stop = runopt_stop(&r->o.run, r->app),
-                     .staleness = r->cfg.staleness};
+                     .staleness = r->cfg.staleness,
+                     .model_clocks = r->o.model_objective ? r->o.run.clocks : 0};
   char msg[sizeof r->worker_msg];
   uint32_t end;
   int rc = harness_run_worker(&run, &rw->w, &end, msg, sizeof msg);
@@ -580,9 +581,11 @@ static void maybe_finish(rt_run *r) {
     snprintf(msg, sizeof msg, "bug: this node's workers stopped after different clocks");
   }
   uint32_t end = r->end;
+  /* With --model-objective the workers' closing clock carries the last
+   * clock's model terms (harness.h): the shard must have it too. */
   int final = done && !err &&
               (!r->node->server ||
-               srv_min_clock(r->node->server) >= end);
+               srv_min_clock(r->node->server) >= end + (r->o.model_objective ? 1 : 0));
   int rc = 0;
   if (final) {
     rc = rep_arrive(r->node->rep, end_barrier(r), r->rec, 0, end, r->node->server);
@@ -712,8 +715,9 @@ static int write_csv(rt_run *r) {
     return 1;
   }
   uint32_t end = r->end;
+  uint32_t clocks = r->o.run.clocks;
   for (uint32_t c = 0; c < end; c++)
-    if (!rep_row(rep, c)) {
+    if (!rep_row(rep, c) || (r->o.model_objective && !rep_row(rep, clocks + c))) {
       fprintf(stderr, "stale: the metrics row of clock %u never arrived\n", c);
       return 1;
     }
@@ -743,6 +747,10 @@ static int write_csv(rt_run *r) {
                              .blocked = a.blocked, .bytes_early = a.bytes_early,
                              .bytes_clock = a.bytes_clock, .reads = a.reads, .stale = a.stale,
                              .pacing = a.pacing, .metrics = rep_row(rep, c), .stopped_by = why};
+    if (r->o.model_objective) {
+      rec.has_model = 1;
+      rec.model_objective = r->app->objective(r->shared, rep_row(rep, clocks + c));
+    }
     rc = harness_csv_end_row(&w, r->app, r->shared, &rec, r->o.run.app_options, r->o.run.data);
   }
   if (rc == 0)
@@ -940,6 +948,10 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     snprintf(err, errlen, "--app: unknown app '%s'", r->o.run.app);
     return 2;
   }
+  if (r->o.model_objective && !r->app->model_terms) {
+    snprintf(err, errlen, "--model-objective: %s has no model objective", r->app->name);
+    return 2;
+  }
   uint32_t world = r->o.size;
   r->cfg = (st_config){.nclients = world,
                        .nservers = r->o.run.servers ? r->o.run.servers : harness_default_servers(world),
@@ -967,7 +979,7 @@ static int run_setup(rt_run *r, char *err, size_t errlen) {
     r->shared = NULL;
     return 1;
   }
-  int rc = harness_tables(r->app, r->shared, r->o.run.clocks, &r->tables);
+  int rc = harness_tables(r->app, r->shared, r->o.run.clocks, r->o.model_objective, &r->tables);
   if (rc != 0) {
     snprintf(err, errlen, "%s: defining tables: %s", r->app->name, st_strerror(rc));
     return 1;

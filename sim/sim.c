@@ -149,28 +149,42 @@ static int sim_model_read(void *ctx, uint32_t table, uint32_t row, float *out) {
 }
 
 /* Every shard has every worker's updates of clock k: the model objective
- * from the servers' rows and every worker's current state, summed in
- * worker order. */
+ * from the servers' rows and every worker's current state. The terms are
+ * summed as the PS sums a metrics row in ordered mode (cl.h, srv.h): each
+ * node's workers in worker order, then the nodes in node order, so that
+ * `stale run --model-objective` at s = 0 gets the same floats (with one
+ * worker per node this is plain worker order). An app that has no model
+ * for this run (model_terms > 0: a scheduled Lasso) leaves it unmeasured. */
 static void sim_model_eval(sim_ctx *r, uint32_t k) {
   const app_ops *app = r->p->app;
   double obj = NAN;
+  int have = 0;
   if (app->model_terms) {
     float sum[APP_METRICS_WIDTH] = {0};
     app_model m = {.ctx = r, .read = sim_model_read};
-    for (uint32_t i = 0; i < r->nworkers; i++) {
-      float row[APP_METRICS_WIDTH] = {0};
-      int rc = r->wstates[i] ? app->model_terms(r->p->shared, r->wstates[i], &m, row) : ST_ESTATE;
-      if (rc) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "worker %u: %s model_terms of clock %u failed: %s", (unsigned)i,
-                 app->name, (unsigned)k, st_strerror(rc));
-        simbe_fail(&r->world, rc, msg);
-        break;
+    uint32_t wpn = r->p->cfg.workers_per_client;
+    have = 1;
+    for (uint32_t i = 0; i < r->nworkers && have; i += wpn) {
+      float node[APP_METRICS_WIDTH] = {0};
+      for (uint32_t g = i; g < i + wpn && have; g++) {
+        float row[APP_METRICS_WIDTH] = {0};
+        int rc = r->wstates[g] ? app->model_terms(r->p->shared, r->wstates[g], &m, row) : ST_ESTATE;
+        if (rc > 0) {
+          have = 0;
+        } else if (rc) {
+          char msg[160];
+          snprintf(msg, sizeof msg, "worker %u: %s model_terms of clock %u failed: %s",
+                   (unsigned)g, app->name, (unsigned)k, st_strerror(rc));
+          simbe_fail(&r->world, rc, msg);
+          have = 0;
+        }
+        for (uint32_t j = 0; j < APP_METRICS_WIDTH; j++) node[j] += row[j];
       }
-      for (uint32_t j = 0; j < APP_METRICS_WIDTH; j++) sum[j] += row[j];
+      for (uint32_t j = 0; j < APP_METRICS_WIDTH; j++) sum[j] += node[j];
     }
-    obj = app->objective(r->p->shared, sum);
+    if (have) obj = app->objective(r->p->shared, sum);
   }
+  r->stats[k].has_model = (uint8_t)have;
   r->stats[k].model_objective = obj;
   sg_mutex_lock(r->model_mutex);
   r->model_done = k + 1;
@@ -367,7 +381,7 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
   const st_config *cfg = &p->cfg;
   uint32_t n = cfg->nclients, wpn = cfg->workers_per_client;
   tbl_set tables;
-  int rc = harness_tables(p->app, p->shared, p->clocks, &tables);
+  int rc = harness_tables(p->app, p->shared, p->clocks, 0, &tables);
   if (rc) {
     snprintf(err, errlen, "%s: defining tables failed: %s", p->app->name, st_strerror(rc));
     return rc;

@@ -28,6 +28,7 @@ typedef struct sim_clock_stat {
    * worker's updates of the clock (app->model_terms with each worker's
    * state at that simulated instant); NAN if the app has no model_terms. */
   double model_objective;
+  uint8_t has_model; /* model_objective was measured (the app has a model for this run) */
 } sim_clock_stat;
 
 /* Called after the simulation, before the nodes are destroyed, so a caller

@@ -321,7 +321,7 @@ static int sim_write_rows(FILE *f, const sim_cli *c, const app_ops *app, void *s
                              .blocked = st[k].blocked, .bytes_early = st[k].bytes_early,
                              .bytes_clock = st[k].bytes_clock, .reads = st[k].reads,
                              .stale = st[k].stale, .pacing = st[k].pacing, .metrics = st[k].metrics,
-                             .has_model = app->model_terms != NULL,
+                             .has_model = st[k].has_model,
                              .model_objective = st[k].model_objective,
                              .stopped_by = harness_stop_name(stopped_by)};
     rc = harness_csv_end_row(&w, app, shared, &rec, c->o.app_options, c->o.data);

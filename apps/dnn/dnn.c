@@ -323,6 +323,44 @@ static int dnn_worker_load(void *shared, void *wstate, const uint8_t *buf, size_
   return 0;
 }
 
+/* The model's terms (app_ops.model_terms): the worker's held-out images
+ * under the parameters the servers hold (init + every row), as {summed
+ * cross-entropy, images, correct, images}: objective() of their sum is
+ * then the model's mean held-out cross-entropy (not the training loss the
+ * objective column is: no training loss belongs to a model snapshot). Its
+ * cost is one forward pass of the worker's held-out share, as step's own
+ * accuracy count. */
+static int dnn_model_terms(void *shared, void *wstate, const app_model *md, float *row) {
+  const dnn_shared *s = shared;
+  const dnn_worker *m = wstate;
+  float *params = malloc(s->L.nparams * sizeof *params);
+  dnn_scratch sc;
+  if (!params) return ST_ENOMEM;
+  if (dnn_scratch_init(&sc, &s->L, s->opt.batch) != 0) {
+    free(params);
+    return ST_ENOMEM;
+  }
+  int rc = 0;
+  for (uint32_t l = 0; l < s->L.nl && rc == 0; l++) {
+    const dnn_layer *y = &s->L.layer[l];
+    for (uint32_t r = 0; r < y->rows && rc == 0; r++)
+      rc = md->read(md->ctx, DNN_TABLE0 + l, r, params + y->offset + (size_t)r * y->width);
+  }
+  if (rc == 0) {
+    for (size_t k = 0; k < s->L.nparams; k++) params[k] += s->init[k];
+    double loss = 0.0;
+    uint32_t correct = dnn_count_correct(&s->L, params, &sc, s->test.images.data,
+                                         s->test.labels.data, m->test, m->ntest, &loss);
+    row[0] = (float)loss;
+    row[1] = (float)m->ntest;
+    row[2] = (float)correct;
+    row[3] = (float)m->ntest;
+  }
+  dnn_scratch_free(&sc);
+  free(params);
+  return rc;
+}
+
 /* Mean training cross-entropy of the clock's minibatches. */
 static double dnn_objective(void *shared, const float *row) {
   (void)shared;
@@ -437,6 +475,7 @@ const app_ops dnn_app = {
     .worker_load = dnn_worker_load,
     .objective = dnn_objective,
     .objective_name = "train_loss",
+    .model_terms = dnn_model_terms,
     .nextra = 1,
     .extra_names = dnn_extra_names,
     .extra = dnn_extra,

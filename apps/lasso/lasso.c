@@ -461,6 +461,50 @@ static int lasso_worker_load(void *shared, void *wstate, const uint8_t *buf, siz
   return 0;
 }
 
+/* The model's terms (app_ops.model_terms): F at the coefficients the
+ * servers hold (BETA's rows, stamps aside), this worker's share as step
+ * writes it: {its samples' squared residuals, ||beta||_1 and nnz(beta) of
+ * the rows it owns, its sample count}. At s = 0 the table holds exactly the
+ * beta~ every worker evaluated in the clock, so the model's objective is
+ * the workers' one. A scheduled run's coefficients live in the scheduler,
+ * not in the PS: no model to read (1). */
+static int lasso_model_terms(void *shared, void *wstate, const app_model *md, float *row) {
+  const lasso_shared *s = shared;
+  const lasso_worker *m = wstate;
+  if (s->sched.kind != SCHED_NONE) return 1;
+  const uint32_t p = s->data.p, B = s->block;
+  double *beta = malloc(((size_t)p + 1) * sizeof *beta);
+  double *acc = calloc((size_t)p + 1, sizeof *acc);
+  float *r = malloc(((size_t)B + 1) * sizeof *r);
+  int rc = beta && acc && r ? 0 : ST_ENOMEM;
+  double b = s->ymean, l1 = 0.0, nnz = 0.0;
+  for (uint32_t k = 0; k < s->nrows && rc == 0; k++) {
+    if ((rc = md->read(md->ctx, LASSO_BETA_TABLE, k, r)) != 0) break;
+    uint32_t j0 = k * B, j1 = j0 + B < p ? j0 + B : p;
+    int own = k % m->nworkers == m->index;
+    for (uint32_t j = j0; j < j1; j++) {
+      beta[j] = (double)r[j - j0];
+      b -= s->mean[j] * beta[j];
+      if (own) {
+        l1 += fabs(beta[j]);
+        nnz += beta[j] != 0.0;
+      }
+    }
+  }
+  if (rc == 0) {
+    double sse = 0.0, rsum = 0.0;
+    lasso_pass(&s->data, m->r0, m->r1, beta, b, &sse, &rsum, acc);
+    row[0] = (float)sse;
+    row[1] = (float)l1;
+    row[2] = (float)nnz;
+    row[3] = (float)(m->r1 - m->r0);
+  }
+  free(beta);
+  free(acc);
+  free(r);
+  return rc;
+}
+
 static double lasso_app_objective(void *shared, const float *metrics_row) {
   const lasso_shared *s = shared;
   return lasso_objective(metrics_row, s->opt.lambda);
@@ -489,6 +533,7 @@ const app_ops lasso_app = {
     .worker_load = lasso_worker_load,
     .objective = lasso_app_objective,
     .objective_name = "lasso_objective",
+    .model_terms = lasso_model_terms,
     .free = lasso_free,
     .nextra = 1,
     .extra_names = lasso_extra_names,

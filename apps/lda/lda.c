@@ -656,6 +656,32 @@ static int lda_worker_load(void *shared, void *wstate, const uint8_t *buf, size_
   return rc ? ST_EFRAME : 0;
 }
 
+/* The model's terms (app_ops.model_terms): step's four parts, the word
+ * and topic parts from the counts the servers hold (the owned words' rows,
+ * the totals by worker 0) instead of the worker's reads, the document part
+ * from its own document-topic counts. */
+static int lda_model_terms(void *shared, void *wstate, const app_model *md, float *row) {
+  lda_shared *s = shared;
+  const lda_worker *m = wstate;
+  const uint32_t K = m->K;
+  float *r = malloc(((size_t)K + 1) * sizeof *r);
+  if (!r) return ST_ENOMEM;
+  double word = 0.0, topic = 0.0;
+  int rc = 0;
+  for (uint32_t i = 0; i < m->nowned && rc == 0; i++)
+    if ((rc = md->read(md->ctx, LDA_WORD_TABLE, m->owned[i], r)) == 0)
+      word += lda_ll_word_row(r, K, &s->gb);
+  if (rc == 0 && m->g == 0 && (rc = md->read(md->ctx, LDA_TOPIC_TABLE, 0, r)) == 0)
+    topic = lda_ll_topics(r, K, s->vbeta);
+  free(r);
+  if (rc) return rc;
+  row[0] = (float)lda_ll_docs(&m->smp, &s->ga);
+  row[1] = (float)word;
+  row[2] = (float)topic;
+  row[3] = (float)m->ntokens;
+  return 0;
+}
+
 double lda_objective_of(uint32_t K, double vbeta, const float *row) {
   return ((double)row[0] + row[1] + row[2] + lda_ll_const(K, vbeta)) / (double)row[3];
 }
@@ -679,6 +705,7 @@ const app_ops lda_app = {
     .objective = lda_objective,
     .objective_name = "loglik_per_token",
     .maximize = 1,
+    .model_terms = lda_model_terms,
     .loop = lda_loop,
     .sched = lda_sched,
     .free = lda_free,

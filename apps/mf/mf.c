@@ -546,21 +546,25 @@ static int mf_worker_load(void *shared, void *wstate, const uint8_t *buf, size_t
 /* The model's terms (app_ops.model_terms): this worker's held-out ratings
  * predicted from its users' current factors and the item factors the
  * servers hold now (init + table row), not the worker's possibly stale
- * reads. Same layout as step's row: {test SSE, test count, 0, 0}. */
+ * reads. Each held-out item is read once. Same layout as step's row:
+ * {test SSE, test count, 0, 0}. */
 static int mf_model_terms(void *shared, void *wstate, const app_model *md, float *row) {
   mf_shared *s = shared;
   mf_worker *m = wstate;
   uint32_t k = m->rank;
-  float *v = malloc(2 * (size_t)k * sizeof *v);
+  float *v = malloc(((size_t)m->nslots + 1) * k * sizeof *v);
   if (!v) return ST_ENOMEM;
-  double sse = 0.0;
   int rc = 0;
+  for (uint32_t j = 0; j < m->nslots && rc == 0; j++) {
+    if (!m->in_test[j]) continue;
+    size_t off = (size_t)j * k;
+    if ((rc = md->read(md->ctx, MF_ITEM_TABLE, m->items[j], v + off)) != 0) break;
+    for (uint32_t c = 0; c < k; c++) v[off + c] += m->init[off + c];
+  }
+  double sse = 0.0;
   for (size_t t = 0; t < m->ntest && rc == 0; t++) {
     const mf_entry *e = &m->test[t];
-    size_t off = (size_t)e->slot * k;
-    if ((rc = md->read(md->ctx, MF_ITEM_TABLE, m->items[e->slot], v + k)) != 0) break;
-    for (uint32_t c = 0; c < k; c++) v[c] = m->init[off + c] + v[k + c];
-    float err = e->rating - mf_predict(m->ufac + (size_t)e->user * k, v, k, s->mu);
+    float err = e->rating - mf_predict(m->ufac + (size_t)e->user * k, v + (size_t)e->slot * k, k, s->mu);
     sse += (double)err * err;
   }
   free(v);
