@@ -5,7 +5,8 @@
 # first failure.
 #
 #   experiments/all.sh [--list]     (--list: only print what it would run)
-# Each line below is one figure: "PNG-in-plots  command".
+# Each line below is one figure: "PNG-in-plots  command" (the command is
+# split as the shell would, so a quoted word keeps its spaces).
 # How long, measured on the 2-core development VM under other jobs' load
 # (see README): the MF staleness sweep 17 min (435 s of CPU), the scale
 # experiment 22 min (585 s of CPU); the others' sections give theirs. At the
@@ -22,6 +23,8 @@ figures=(
     "schedules.png      experiments/schedule_sweep.sh"
     "shotgun_stability.png  experiments/shotgun_stability.sh"
     "adarevision.png    experiments/adarevision.sh"
+    "comm_mf.png  env APP=mf CLOCKS=12 INTERVAL=2ms MF=users=20000,items=500,ratings=1000000,rank=8,batch=16,lr=0.01,chunks=8 BUDGET=0.1link 'BUDGETS=0.02link 0.5link' experiments/comm_policies.sh"
+    "comm_lda.png  env APP=lda CLOCKS=10 INTERVAL=4ms BUDGET=0.1link 'BUDGETS=0.02link 0.5link' experiments/comm_policies.sh"
 )
 # What a figure needs first (its data), by PNG.
 declare -A before=([staleness_lda.png]=experiments/lda_manpages.sh)
@@ -37,7 +40,7 @@ fi
 total=$(date +%s)
 for f in "${figures[@]}"; do
     png=${f%% *}
-    read -ra cmd <<< "${f#* }"
+    eval "cmd=(${f#* })"
     if [[ -n ${before[$png]:-} ]]; then
         echo "all.sh: ${before[$png]} (data for $png)" >&2
         "${before[$png]}" >&2

@@ -48,11 +48,12 @@ for design in correlated diabetes; do
     for s in $SCHEDULES; do
       if [[ $s == sequential ]]; then size=1; rpc=300; else size=$((w < p ? w : p)); rpc=50; fi
       f=$tmp/$i.csv
-      echo "schedule_sweep: $design, $w workers, $s (size $size)" >&2
-      "$STALE" sim --app lasso "${data[@]}" --app-options "$opts" --nodes "$nodes" \
-        --workers-per-node "$wpn" --staleness 0 --seed "$SEED" --clocks 40 \
-        --rounds-per-clock "$rpc" --schedule "$s" --schedule-size "$size" --rho "$RHO" \
-        --eta "$ETA" --depth "$DEPTH" --out "$f"
+      cmd=("$STALE" sim --app lasso "${data[@]}" --app-options "$opts" --nodes "$nodes"
+        --workers-per-node "$wpn" --staleness 0 --seed "$SEED" --clocks 40
+        --rounds-per-clock "$rpc" --schedule "$s" --schedule-size "$size" --rho "$RHO"
+        --eta "$ETA" --depth "$DEPTH" --out "$f")
+      echo "schedule_sweep: $design, $w workers, $s (size $size): ${cmd[*]}" >&2
+      "${cmd[@]}"
       # Prefix the sweep's own columns; the run number becomes unique.
       awk -F, -v OFS=, -v d="$design" -v w="$w" -v s="$s" -v z="$size" -v r="$i" \
         'NR==1{print "design,workers,schedule,schedule_size," $0; next}

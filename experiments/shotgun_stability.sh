@@ -32,9 +32,11 @@ trap 'rm -rf -- "$tmp"' EXIT
 
 # last_objective SCHEDULE SIZE ROUNDS CORR: the run's final objective.
 last_objective() {
-  "$STALE" sim --app lasso --app-options "$DESIGN,rho=$4,lambda=$LAMBDA" --nodes "$NODES" \
-    --staleness 0 --seed "$SEED" --clocks 10 --rounds-per-clock $(($3 / 10)) --schedule "$1" \
-    --schedule-size "$2" --rho "$RHO" --out "$tmp/run.csv"
+  local cmd=("$STALE" sim --app lasso --app-options "$DESIGN,rho=$4,lambda=$LAMBDA" --nodes "$NODES"
+    --staleness 0 --seed "$SEED" --clocks 10 --rounds-per-clock $(($3 / 10)) --schedule "$1"
+    --schedule-size "$2" --rho "$RHO" --out "$tmp/run.csv")
+  echo "shotgun_stability: ${cmd[*]}" >&2
+  "${cmd[@]}"
   awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i=="objective")c=i;next}{o=$c}END{print o}' "$tmp/run.csv"
 }
 
