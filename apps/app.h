@@ -80,7 +80,10 @@ typedef struct app_ops {
    * same metrics row that step() writes, but computed from the servers'
    * current values (m->read) instead of the worker's reads; objective()
    * then turns the sum over all workers into the model's objective. The
-   * simulator calls it at each clock's end (the model_objective column). */
+   * simulator calls it at each clock's end (the model_objective column),
+   * `stale run --model-objective` after each clock on rows read complete
+   * through it (harness.h). 0, a negative error, or 1 when this run keeps
+   * no model in the PS (a scheduled Lasso: the field stays empty). */
   int (*model_terms)(void *shared, void *wstate, const app_model *m, float *row);
   /* Optional: a task-driven worker loop (harness_loop_fn, see harness.h)
    * instead of the harness's clock loop of step() then clock. */

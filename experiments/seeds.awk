@@ -7,6 +7,11 @@
 # maximize=1, for an objective that improves upward); until: the time budget
 # every run was given (a run reaching the target after it does not count;
 # default: no budget); grid: points of the time axis (default 60).
+# relative=W instead of a target: each seed's own target, (1 + W) times the
+# best objective its run of the first bound has within the budget (best - W
+# |best| with maximize=1), for an app whose optimum differs between seeds
+# (the Lasso: each seed draws its own design); the target column of
+# P_bounds.csv then reads "<1+W>x".
 # Writes (each block one bound, in the CSV's order, blocks separated by two
 # blank lines so gnuplot's `index` picks one; '#' lines say the columns):
 #   P_clock.dat  per bound and clock: objective and model objective mean/min/max
@@ -53,10 +58,32 @@ NR == 1 {
   why[r] = hasstop ? $col["stopped_by"] : ""
   if (num(o)) upd("co" SUBSEP b SUBSEP c, o + 0)
   if (num(m)) upd("cm" SUBSEP b SUBSEP c, m + 0)
-  if (num(o) && !(r in ttt) && target != "" && (maximize ? o + 0 >= target + 0 : o + 0 <= target + 0) && (until == "" || t <= until + 0)) ttt[r] = t
+  if (num(o) && relative == "" && !(r in ttt) && target != "" && (maximize ? o + 0 >= target + 0 : o + 0 <= target + 0) && (until == "" || t <= until + 0)) ttt[r] = t
 }
 END {
   if (bad) exit 2
+  if (relative != "") {
+    # each seed's target from its run of the first bound, then its runs' times to it
+    for (i = 1; i <= nruns; i++) {
+      r = rorder[i]; if (rb[r] != border[1]) continue
+      for (c = 0; c < nrow[r]; c++)
+        if (num(ro[r, c]) && (until == "" || rt[r, c] <= until + 0) &&
+            (!(rseed[r] in sbest) || (maximize ? ro[r, c] + 0 > sbest[rseed[r]] : ro[r, c] + 0 < sbest[rseed[r]])))
+          sbest[rseed[r]] = ro[r, c] + 0
+    }
+    for (sd in sbest) {
+      v = sbest[sd]; a = v < 0 ? -v : v
+      stgt[sd] = maximize ? v - relative * a : v + relative * a
+    }
+    for (i = 1; i <= nruns; i++) {
+      r = rorder[i]; if (!(rseed[r] in stgt)) continue
+      for (c = 0; c < nrow[r] && !(r in ttt); c++)
+        if (num(ro[r, c]) && (until == "" || rt[r, c] <= until + 0) &&
+            (maximize ? ro[r, c] + 0 >= stgt[rseed[r]] : ro[r, c] + 0 <= stgt[rseed[r]]))
+          ttt[r] = rt[r, c]
+    }
+    target = sprintf("%.6gx", 1 + relative)
+  }
   if (prefix == "") prefix = "out/sweep"
   if (grid == "") grid = 60
   horizon = (until != "") ? until + 0 : maxt

@@ -59,7 +59,7 @@ set xlabel xunit." time (s)"
 set ylabel ylab
 set key bottom left title "staleness s" opaque
 set style fill transparent solid 0.18 noborder
-if (target ne "") set arrow from graph 0, first real(target) to graph 1, first real(target) nohead dt 3 lc rgb "gray40"
+if (target ne "" && target[strlen(target):strlen(target)] ne "x") set arrow from graph 0, first real(target) to graph 1, first real(target) nohead dt 3 lc rgb "gray40"
 plot for [i=1:nb] tim index (i-1) using 1:3:4 with filledcurves lc i notitle, \
      for [i=1:nb] tim index (i-1) using 1:2 with lines lw 2 lc i title label(word(bounds,i)), \
      for [i=1:nb] tim index (i-1) using 1:5 with lines dt 2 lc i notitle

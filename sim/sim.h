@@ -26,7 +26,8 @@ typedef struct sim_clock_stat {
   float metrics[APP_METRICS_WIDTH]; /* that row */
   /* The objective of the model the servers hold once every shard has every
    * worker's updates of the clock (app->model_terms with each worker's
-   * state at that simulated instant); NAN if the app has no model_terms. */
+   * state at that simulated instant; node-mates' terms summed first, as
+   * the PS sums them); NAN if the app has no model_terms. */
   double model_objective;
   uint8_t has_model; /* model_objective was measured (the app has a model for this run) */
 } sim_clock_stat;
