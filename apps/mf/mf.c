@@ -75,6 +75,8 @@ typedef struct mf_worker {
   float *init;      /* nslots x rank, init(item) */
   float *vfac;      /* nslots x rank working copy of the item factors */
   float *delta;     /* nslots x rank accumulated increments of this clock */
+  float *moved;     /* reread=1: nslots x rank, this clock's own unscaled
+                       change so far (NULL otherwise) */
   uint8_t *touched;
   float *row; /* rank floats: a row read from the PS */
   mf_entry *train, *test;
@@ -227,6 +229,7 @@ static void mf_worker_free(void *shared, void *wstate) {
   free(m->init);
   free(m->vfac);
   free(m->delta);
+  free(m->moved);
   free(m->touched);
   free(m->row);
   free(m->train);
@@ -251,7 +254,9 @@ static int collect_items(const mf_shared *s, const ps_worker *w, mf_worker *m, u
   m->init = malloc((cells + 1) * sizeof *m->init);
   m->vfac = malloc((cells + 1) * sizeof *m->vfac);
   m->delta = calloc(cells + 1, sizeof *m->delta);
-  if (!m->items || !m->in_test || !m->touched || !m->init || !m->vfac || !m->delta)
+  if (s->opt.reread) m->moved = calloc(cells + 1, sizeof *m->moved);
+  if (!m->items || !m->in_test || !m->touched || !m->init || !m->vfac || !m->delta ||
+      (s->opt.reread && !m->moved))
     return ST_ENOMEM;
   uint32_t n = 0;
   for (uint32_t i = 0; i < d->nitems; i++) {
@@ -381,8 +386,20 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
 
   double train_sse = 0.0;
   uint32_t parts = s->opt.chunks ? s->opt.chunks : 1;
+  if (m->moved) memset(m->moved, 0, (size_t)m->nslots * k * sizeof *m->moved);
   for (uint32_t part = 0; part < parts; part++) {
     size_t from = m->per_clock * part / parts, to = m->per_clock * (part + 1) / parts;
+    /* reread=1: a later part starts from the cache again, which holds
+     * whatever the shards pushed since (early pushes included) and, by
+     * read-my-writes, the scaled share of this clock's own change; the
+     * unscaled rest is put back, so the worker's own SGD path is the same
+     * as without rereading and only other workers' news is added. */
+    for (uint32_t j = 0; part > 0 && m->moved && j < m->nslots; j++) {
+      if ((rc = read_item(w, m, j))) return rc;
+      float keep = 1.0f - s->item_scale[m->items[j]];
+      float *v = m->vfac + (size_t)j * k, *mv = m->moved + (size_t)j * k;
+      for (uint32_t c = 0; keep != 0.0f && c < k; c++) v[c] += keep * mv[c];
+    }
     for (size_t t = from; t < to; t++) {
       const mf_entry *e = &m->train[m->cursor];
       if (++m->cursor == m->ntrain) m->cursor = 0;
@@ -400,6 +417,8 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
       if (!m->touched[j]) continue;
       float *d = m->delta + (size_t)j * k;
       float scale = s->item_scale[m->items[j]];
+      if (m->moved)
+        for (uint32_t c = 0; c < k; c++) m->moved[(size_t)j * k + c] += d[c];
       for (uint32_t c = 0; c < k; c++) d[c] *= scale;
       if ((rc = ps_inc(w, MF_ITEM_TABLE, m->items[j], d)) < 0) return rc;
       memset(d, 0, k * sizeof *d);

@@ -22,7 +22,7 @@ mf_options mf_options_defaults(void) {
 
 int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen) {
   mf_options o = mf_options_defaults();
-  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg", "users", "items", "ratings", "chunks", "step", "eta0"};
+  static const char *const keys[] = {"rank", "lr", "reg", "batch", "avg", "users", "items", "ratings", "chunks", "step", "eta0", "reread"};
   enum { NKEYS = sizeof keys / sizeof keys[0] };
   int seen[NKEYS] = {0};
   const char *p = text ? text : "";
@@ -39,7 +39,7 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       if (strlen(keys[i]) == klen && memcmp(keys[i], p, klen) == 0) k = i;
     if (k < 0)
       return opt_fail(err, errlen,
-                      "unknown key '%.*s' (known: rank, lr, reg, batch, avg, users, items, ratings, chunks, step, eta0)",
+                      "unknown key '%.*s' (known: rank, lr, reg, batch, avg, users, items, ratings, chunks, step, eta0, reread)",
                       (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     if (k == 9) { /* step: a word, not a number */
@@ -77,6 +77,8 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       want = "an integer in 1..1024";
     else if (k == 10 && !(v > 0 && v <= 1e6))
       want = "a number in (0, 1e6]";
+    else if (k == 11 && v != 0 && v != 1)
+      want = "0 or 1";
     if (want)
       return opt_fail(err, errlen, "bad value '%.*s' for '%.*s': expected %s", (int)vlen, val,
                       (int)klen, p, want);
@@ -98,8 +100,10 @@ int mf_options_parse(const char *text, mf_options *out, char *err, size_t errlen
       o.gen_ratings = (uint64_t)v;
     else if (k == 8)
       o.chunks = (uint32_t)v;
-    else
+    else if (k == 10)
       o.eta0 = (float)v;
+    else
+      o.reread = (uint8_t)v;
     if (!end) break;
     p = end + 1;
     if (!*p) return opt_fail(err, errlen, "trailing ','");

@@ -29,6 +29,11 @@ typedef struct mf_options {
    * factors keep the lr step. */
   uint8_t step;
   float eta0; /* AdaRevision's initial step size (its alpha), > 0 */
+  uint8_t reread;  /* 1: every part after the first re-reads its items from
+                      the cache (own increments and whatever was pushed since,
+                      early pushes included, as a Bösen worker reading its
+                      process cache at each access); 0 (default): one read
+                      per clock */
   /* Shape of the generated set when no data file is given; 0 = default. */
   uint32_t gen_users, gen_items;
   uint64_t gen_ratings;
@@ -43,7 +48,7 @@ enum { MF_STEP_SGD = 0, MF_STEP_ADAREV = 1, MF_STEP_ADAGRAD = 2 };
 mf_options mf_options_defaults(void);
 
 /* Parses "key=value,key=value" (keys rank, lr, reg, batch, avg, chunks,
- * step (sgd, adarevision or adagrad), eta0, and users,
+ * step (sgd, adarevision or adagrad), eta0, reread, and users,
  * items, ratings for the generated set; text borrowed,
  * NULL or "" means all defaults) over the defaults into *out. Unknown keys,
  * repeated keys, bad numbers or values out of range give ST_EPARSE and a
