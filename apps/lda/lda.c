@@ -92,6 +92,7 @@ lda_options lda_options_defaults(void) {
   o.mh = 2;
   o.top = 10;
   o.min_count = 5;
+  o.chunks = 1;
   return o;
 }
 
@@ -101,7 +102,7 @@ int lda_options_parse(const char *text, lda_options *out, char *err, size_t errl
   lda_options o = lda_options_defaults();
   static const char *const keys[] = {"topics",    "alpha",    "beta",      "mh",       "top",
                                      "topwords",  "format",   "vocab",     "min_count", "stopwords",
-                                     "gen_docs",  "gen_vocab", "gen_len",  "gen_topics"};
+                                     "gen_docs",  "gen_vocab", "gen_len",  "gen_topics", "chunks"};
   enum { NKEYS = sizeof keys / sizeof keys[0] };
   int seen[NKEYS] = {0};
   const char *p = text ? text : "";
@@ -119,7 +120,7 @@ int lda_options_parse(const char *text, lda_options *out, char *err, size_t errl
     if (k < 0)
       return opt_fail(err, errlen,
                       "unknown key '%.*s' (known: topics, alpha, beta, mh, top, topwords, format, "
-                      "vocab, min_count, stopwords, gen_docs, gen_vocab, gen_len, gen_topics)",
+                      "vocab, min_count, stopwords, gen_docs, gen_vocab, gen_len, gen_topics, chunks)",
                       (int)klen, p);
     if (seen[k]++) return opt_fail(err, errlen, "key '%.*s' given twice", (int)klen, p);
     if (k == 5 || k == 7 || k == 9) { /* paths */
@@ -153,6 +154,8 @@ int lda_options_parse(const char *text, lda_options *out, char *err, size_t errl
         want = "an integer in 1..1000";
       else if (k == 13 && v > LDA_MAX_TOPICS)
         want = "an integer in 0..65535";
+      else if (k == 14 && (v < 1 || v > 1024))
+        want = "an integer in 1..1024";
       if (want) return opt_fail(err, errlen, "%s='%.*s': expected %s", keys[k], (int)vlen, val, want);
       switch (k) {
       case 0: o.topics = (uint32_t)v; break;
@@ -165,6 +168,7 @@ int lda_options_parse(const char *text, lda_options *out, char *err, size_t errl
       case 11: o.gen_vocab = (uint32_t)v; break;
       case 12: o.gen_len = (uint32_t)v; break;
       case 13: o.gen_topics = (uint32_t)v; break;
+      case 14: o.chunks = (uint32_t)v; break;
       }
     }
     p = end ? end + 1 : p + len;
@@ -246,6 +250,11 @@ static int lda_load(const app_params *p, void **shared, char *err, size_t errlen
       return ST_EINVAL;
     }
     s->nblocks = p->nworkers ? p->nworkers : 1;
+    if (s->opt.chunks > 1) {
+      if (err && errlen) snprintf(err, errlen, "lda: chunks=%u needs the data-parallel loop, not --schedule rotation", (unsigned)s->opt.chunks);
+      lda_free(s);
+      return ST_EINVAL;
+    }
   }
   s->vbeta = (double)s->corpus.nwords * s->opt.beta;
   if (lda_lgamma_init(&s->ga, s->opt.alpha, LDA_LGAMMA_TAB) ||
@@ -563,10 +572,30 @@ static int lda_step_some(void *shared, void *wstate, ps_worker *w, st_clock_t cl
     if ((rc = lda_sampler_begin(&m->smp))) return rc;
     lda_rng r;
     lda_rng_seed(&r, s->seed, ((uint64_t)m->g << 32) | clock);
-    if ((rc = lda_sampler_sweep_some(&m->smp, &r, active))) return rc;
-    if ((rc = push_moves(m, w))) return rc;
-    ps_charge(w, (double)m->ntokens * s->opt.mh * LDA_FLOPS_PER_TOKEN_CYCLE +
-                     ((double)m->nslots + m->ndocs) * K * LDA_FLOPS_PER_COUNT);
+    const double counts_cost = ((double)m->nslots + m->ndocs) * K * LDA_FLOPS_PER_COUNT;
+    const uint32_t parts = s->opt.chunks > 1 ? s->opt.chunks : 1;
+    if (parts == 1) {
+      if ((rc = lda_sampler_sweep_some(&m->smp, &r, active))) return rc;
+      if ((rc = push_moves(m, w))) return rc;
+      ps_charge(w, (double)m->ntokens * s->opt.mh * LDA_FLOPS_PER_TOKEN_CYCLE + counts_cost);
+    }
+    /* chunks=N: the sweep in N parts of the documents, each ending with the
+     * ps_inc of its moves and the charge of its tokens, so the moves reach
+     * the oplog while the clock computes (what managed communication sends
+     * early); each later part re-reads the counts, which then hold what
+     * was pushed since (early pushes included) and, by read-my-writes, this
+     * clock's own moves, exactly: the deltas are +1/-1. The alias tables
+     * stay the clock's snapshot (the MH acceptance uses it, so the chain
+     * stays exact for the refreshed counts). */
+    for (uint32_t part = 0; parts > 1 && part < parts; part++) {
+      uint32_t d0 = (uint32_t)((uint64_t)m->ndocs * part / parts);
+      uint32_t d1 = (uint32_t)((uint64_t)m->ndocs * (part + 1) / parts);
+      if (part > 0 && (rc = read_counts(s, m, w))) return rc;
+      if ((rc = lda_sampler_sweep_docs(&m->smp, &r, active, d0, d1))) return rc;
+      if ((rc = push_moves(m, w))) return rc;
+      double tokens = (double)(m->smp.doc_start[d1] - m->smp.doc_start[d0]);
+      ps_charge(w, tokens * s->opt.mh * LDA_FLOPS_PER_TOKEN_CYCLE + (part + 1 == parts ? counts_cost : 0.0));
+    }
   }
   row[0] = (float)lda_ll_docs(&m->smp, &s->ga);
   row[3] = (float)m->ntokens;

@@ -36,13 +36,16 @@ typedef struct lda_options {
   char stopwords[512];   /* plain text: extra stop-word file, "" for none */
   /* Generated corpus (no --data): shape and priors; 0 = default. */
   uint32_t gen_docs, gen_vocab, gen_len, gen_topics;
+  uint32_t chunks; /* a clock's sweep in this many parts of the documents,
+                      each incremented as it ends and each after the first
+                      re-reading the counts; 1..1024, default 1 */
 } lda_options;
 
-/* topics=100, alpha=0.1, beta=0.01, mh=2, top=10, min_count=5 */
+/* topics=100, alpha=0.1, beta=0.01, mh=2, top=10, min_count=5, chunks=1 */
 lda_options lda_options_defaults(void);
 /* Parses "key=value,..." (NULL or "" gives the defaults). Keys: topics,
  * alpha, beta, mh, top, topwords, format (auto|uci|lines|dir), vocab,
- * min_count, stopwords, gen_docs, gen_vocab, gen_len, gen_topics.
+ * min_count, stopwords, gen_docs, gen_vocab, gen_len, gen_topics, chunks.
  * 0 or ST_EPARSE with a message in err. */
 int lda_options_parse(const char *text, lda_options *out, char *err, size_t errlen);
 

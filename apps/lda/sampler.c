@@ -188,12 +188,18 @@ static inline int32_t snap_count(const lda_sampler *s, uint64_t lo, const uint64
 int lda_sampler_sweep(lda_sampler *s, lda_rng *r) { return lda_sampler_sweep_some(s, r, NULL); }
 
 int lda_sampler_sweep_some(lda_sampler *s, lda_rng *r, const uint8_t *active) {
+  return lda_sampler_sweep_docs(s, r, active, 0, s->ndocs);
+}
+
+int lda_sampler_sweep_docs(lda_sampler *s, lda_rng *r, const uint8_t *active, uint32_t d0,
+                           uint32_t d1) {
+  if (d0 > d1 || d1 > s->ndocs) return ST_EINVAL;
   const uint32_t K = s->K;
   const double a = s->alpha, b = s->beta, vb = s->vbeta, Ka = K * a, Kb = K * b;
   int64_t *nk = s->nk;
   lda_topic_t *z = s->z;
   s->nmoves = 0;
-  for (uint32_t d = 0; d < s->ndocs; d++) {
+  for (uint32_t d = d0; d < d1; d++) {
     int32_t *nd = s->ndk + (size_t)d * K;
     const uint64_t st = s->doc_start[d], en = s->doc_start[d + 1];
     const double Nd = (double)(en - st);

@@ -106,6 +106,10 @@ int lda_sampler_sweep(lda_sampler *s, lda_rng *rng);
 /* The same over the tokens whose slot is active (active[nslots], borrowed;
  * NULL: every token): a block of words (the rotation schedule). */
 int lda_sampler_sweep_some(lda_sampler *s, lda_rng *rng, const uint8_t *active);
+/* The same over documents [d0, d1) only (a part of a clock's sweep);
+ * ST_EINVAL unless d0 <= d1 <= ndocs. */
+int lda_sampler_sweep_docs(lda_sampler *s, lda_rng *rng, const uint8_t *active, uint32_t d0,
+                           uint32_t d1);
 
 /* ln Gamma(n + a) - ln Gamma(a) for integer n >= 0, tabulated for small n. */
 typedef struct lda_lgamma {
