@@ -2,16 +2,23 @@
 # time at which the objective first reaches the target (by default what the
 # first run, policy none, reaches at its last clock), and the run's totals.
 #   awk -F, [-v maximize=1] [-v target=X] -f experiments/comm_ttt.awk runs.csv
+# -v metric=NAME picks the objective column (default objective; the
+# servers' model_objective is the model's, not a stale worker's view).
 # Output: run,comm_policy,budget,budget_Bps,target,time_to_target_s,
 #   speedup_vs_none,final_objective,final_time_s,bytes_sent,bytes_early,
 #   bytes_at_clocks,read_staleness (mean over the last clock's reads so far)
-NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+NR == 1 {
+  for (i = 1; i <= NF; i++) col[$i] = i
+  if (metric == "") metric = "objective"
+  if (!(metric in col)) { print "comm_ttt.awk: no column " metric > "/dev/stderr"; exit 1 }
+  next
+}
 {
   r = $col["run"]
   if (!(r in pol)) order[++n] = r
   pol[r] = $col["comm_policy"]; bud[r] = $col["comm_budget_Bps"]
-  k = ++rows[r]; t[r, k] = $col["sim_time_s"] + 0; obj[r, k] = $col["objective"]
-  last[r] = $col["objective"]; lt[r] = $col["sim_time_s"]; bytes[r] = $col["bytes_sent"]
+  k = ++rows[r]; t[r, k] = $col["sim_time_s"] + 0; obj[r, k] = $col[metric]
+  last[r] = $col[metric]; lt[r] = $col["sim_time_s"]; bytes[r] = $col["bytes_sent"]
   early[r] = $col["bytes_early"]; atc[r] = $col["bytes_at_clocks"]; stale[r] = $col["read_staleness"]
 }
 END {
