@@ -180,6 +180,14 @@ static int mf_load(const app_params *p, void **shared, char *err, size_t errlen)
       ntrain++;
     }
   s->mu = (float)(sum / (double)ntrain); /* ntrain > 0: every user keeps one */
+  if (s->opt.reread && s->opt.step != MF_STEP_SGD) {
+    /* An AdaRevision table's reads leave out the worker's own pending
+     * updates (the shard decides their step), so there is no own share to
+     * put back: rereading would drop this clock's own progress. */
+    if (err && errlen) snprintf(err, errlen, "mf: reread=1 takes step=sgd only");
+    rc = ST_EINVAL;
+    goto fail;
+  }
   s->sched = p->sched ? *p->sched : sched_params_defaults();
   if (s->sched.kind != SCHED_NONE) {
     if (s->sched.kind != SCHED_ROTATION || s->sched.rounds_per_clock != 1) {
