@@ -1,40 +1,74 @@
-# comm_ttt.awk: per run of experiments/comm_policies.sh's CSV, the simulated
-# time at which the objective first reaches the target (by default what the
-# first run, policy none, reaches at its last clock), and the run's totals.
-#   awk -F, [-v maximize=1] [-v target=X] -f experiments/comm_ttt.awk runs.csv
-# -v metric=NAME picks the objective column (default objective; the
-# servers' model_objective is the model's, not a stale worker's view).
-# Output: run,comm_policy,budget,budget_Bps,target,time_to_target_s,
-#   speedup_vs_none,final_objective,final_time_s,bytes_sent,bytes_early,
-#   bytes_at_clocks,read_staleness (mean over the last clock's reads so far)
+# comm_ttt.awk: time to target for experiments/comm_policies.sh's CSV.
+# Targets are per seed: at each fraction f of the improvement the `none` run
+# of that seed makes from its first clock to its best clock,
+#   target = first + f * (best - first),
+# and a run's time to target is the simulated time of its first clock at
+# least that good. Speed-up = none's time / the run's, same seed and target.
+#   awk -F, -v maximize=0|1 -v metric=COLUMN -v fractions="0.5 0.9" \
+#       -v speedups=FILE -f experiments/comm_ttt.awk runs.csv > ttt.csv
+# ttt.csv: run,seed,comm_policy,budget_Bps,fraction,target,time_to_target_s,
+#   speedup_vs_none,final_objective,final_time_s,bytes_early,read_staleness
+# FILE: comm_policy,budget_Bps,fraction,seeds,seeds_reaching,speedup_mean,
+#   speedup_min,speedup_max,time_mean_s (over the seeds that reach it; a
+#   seed whose none run does not reach it cannot count, none always does)
+function good(v, t) { return maximize ? v + 0 >= t + 0 : v + 0 <= t + 0 }
+function num(v) { return v ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
 NR == 1 {
   for (i = 1; i <= NF; i++) col[$i] = i
   if (metric == "") metric = "objective"
-  if (!(metric in col)) { print "comm_ttt.awk: no column " metric > "/dev/stderr"; exit 1 }
+  if (!(metric in col)) { print "comm_ttt.awk: no column " metric > "/dev/stderr"; bad = 1; exit 1 }
+  if (fractions == "") fractions = "0.9"
+  nf = split(fractions, frac, " ")
   next
 }
 {
   r = $col["run"]
   if (!(r in pol)) order[++n] = r
-  pol[r] = $col["comm_policy"]; bud[r] = $col["comm_budget_Bps"]
+  pol[r] = $col["comm_policy"]; bud[r] = $col["comm_budget_Bps"] + 0; sd[r] = $col["seed"]
   k = ++rows[r]; t[r, k] = $col["sim_time_s"] + 0; obj[r, k] = $col[metric]
-  last[r] = $col[metric]; lt[r] = $col["sim_time_s"]; bytes[r] = $col["bytes_sent"]
-  early[r] = $col["bytes_early"]; atc[r] = $col["bytes_at_clocks"]; stale[r] = $col["read_staleness"]
+  last[r] = $col[metric]; lt[r] = $col["sim_time_s"]
+  early[r] = $col["bytes_early"]; stale[r] = $col["read_staleness"]
+  if (pol[r] == "none" && num(obj[r, k])) {
+    if (!(sd[r] in first)) first[sd[r]] = obj[r, k]
+    if (!(sd[r] in best) || good(obj[r, k], best[sd[r]])) best[sd[r]] = obj[r, k]
+    base[sd[r]] = r
+  }
+}
+function ttt(r, target,   k) {
+  for (k = 1; k <= rows[r]; k++)
+    if (num(obj[r, k]) && good(obj[r, k], target)) return t[r, k]
+  return "nan"
 }
 END {
-  if (target == "") target = last[order[1]]
-  print "run,comm_policy,budget_Bps,target,time_to_target_s,speedup_vs_none,final_objective,final_time_s,bytes_sent,bytes_early,bytes_at_clocks,read_staleness"
+  if (bad) exit 1
+  print "run,seed,comm_policy,budget_Bps,fraction,target,time_to_target_s,speedup_vs_none,final_objective,final_time_s,bytes_early,read_staleness"
   for (i = 1; i <= n; i++) {
-    r = order[i]; tt[r] = "nan"
-    for (k = 1; k <= rows[r]; k++) {
-      if (obj[r, k] !~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/) continue
-      if ((maximize && obj[r, k] + 0 >= target + 0) || (!maximize && obj[r, k] + 0 <= target + 0)) { tt[r] = t[r, k]; break }
+    r = order[i]; s = sd[r]
+    if (!(s in base)) { print "comm_ttt.awk: seed " s " has no none run" > "/dev/stderr"; exit 1 }
+    key = pol[r] SUBSEP bud[r]
+    if (!(key in seen)) { seen[key] = 1; keys[++nk] = key }
+    for (j = 1; j <= nf; j++) {
+      f = frac[j]; target = first[s] + f * (best[s] - first[s])
+      tr = ttt(r, target); tb = ttt(base[s], target)
+      sp = (tr == "nan" || tb == "nan") ? "nan" : sprintf("%.3f", tb / tr)
+      printf "%s,%s,%s,%s,%s,%.6g,%s,%s,%s,%s,%s,%s\n", r, s, pol[r], bud[r], f, target, tr, sp, last[r], lt[r], early[r], stale[r]
+      cnt[key, f]++
+      if (sp != "nan") {
+        reach[key, f]++; sum[key, f] += sp; tsum[key, f] += tr
+        if (!((key, f) in mn) || sp + 0 < mn[key, f]) mn[key, f] = sp + 0
+        if (!((key, f) in mx) || sp + 0 > mx[key, f]) mx[key, f] = sp + 0
+      }
     }
   }
-  base = tt[order[1]]
-  for (i = 1; i <= n; i++) {
-    r = order[i]
-    sp = (tt[r] == "nan" || base == "nan") ? "nan" : sprintf("%.3f", base / tt[r])
-    printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", r, pol[r], bud[r], target, tt[r], sp, last[r], lt[r], bytes[r], early[r], atc[r], stale[r]
+  if (speedups != "") {
+    print "comm_policy,budget_Bps,fraction,seeds,seeds_reaching,speedup_mean,speedup_min,speedup_max,time_mean_s" > speedups
+    for (q = 1; q <= nk; q++) {
+      split(keys[q], kb, SUBSEP)
+      for (j = 1; j <= nf; j++) {
+        f = frac[j]; key = keys[q]; m = reach[key, f] + 0
+        if (m) printf "%s,%s,%s,%d,%d,%.3f,%.3f,%.3f,%.4f\n", kb[1], kb[2], f, cnt[key, f], m, sum[key, f] / m, mn[key, f], mx[key, f], tsum[key, f] / m > speedups
+        else printf "%s,%s,%s,%d,0,nan,nan,nan,nan\n", kb[1], kb[2], f, cnt[key, f] > speedups
+      }
+    }
   }
 }
