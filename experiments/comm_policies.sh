@@ -87,6 +87,6 @@ awk -F, -v maximize=$maximize -v metric="$METRIC" -v fractions="$FRACTIONS" \
 column -s, -t < "${OUT}_speedup.csv" >&2 || cat "${OUT}_speedup.csv" >&2
 if command -v gnuplot >/dev/null; then
   title="$APP on $NODES simulated nodes ($SERVERS shards), $BANDWIDTH links, $HOST_SPEED hosts, s=$STALENESS, stragglers $STRAGGLERS, seeds $SEEDS"
-  gnuplot -e "data='$OUT.csv'; ttt='${OUT}_ttt.csv'; out='$OUT.png'; title='$title'; budget='$BUDGET'; sweep='$SWEEP_POLICY'; maximize=$maximize; metric='$METRIC'; headline='$HEADLINE'" plots/comm.gp
+  gnuplot -e "data='$OUT.csv'; ttt='${OUT}_ttt.csv'; out='$OUT.png'; title='$title'; budget='$BUDGET'; sweep='$SWEEP_POLICY'; maximize=$maximize; metric='$METRIC'; headline='$HEADLINE'; speed='${OUT}_speedup.csv'" plots/comm.gp
   echo "$OUT.png"
 fi

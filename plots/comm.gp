@@ -2,8 +2,9 @@
 # one curve per policy at the comparison budget (every seed, thin). Right:
 # time to the headline target against the budget for the swept policy and
 # none at 0: each seed a point, the mean over seeds a line.
-#   gnuplot -e "data='runs.csv'; ttt='ttt.csv'; out='fig.png'; title='...'; budget='0.1link'; sweep='magnitude'; maximize=0; metric='model_objective'; headline='0.9'" plots/comm.gp
-# data: experiments/comm_policies.sh's CSV (columns by name); ttt: comm_ttt.awk's output.
+#   gnuplot -e "data='runs.csv'; ttt='ttt.csv'; out='fig.png'; title='...'; budget='0.1link'; sweep='magnitude'; maximize=0; metric='model_objective'; headline='0.9'; speed='speedup.csv'" plots/comm.gp
+# data: experiments/comm_policies.sh's CSV (columns by name); ttt: comm_ttt.awk's
+# output; speed: its speed-up table (the mean time to target per budget).
 if (!exists("title")) title = "stale: managed communication"
 if (!exists("maximize")) maximize = 0
 if (!exists("metric")) metric = "objective"
@@ -30,6 +31,6 @@ set key top right title "each seed a point, the mean a line"
 set yrange [0:*]
 set xrange [-1:*]
 plot ttt using ($4/1e6):((strcol("comm_policy") eq sweep && strcol("fraction") eq headline) ? column("time_to_target_s") : NaN) with points pt 6 pointsize 1.2 lc 1 title sweep." (seeds)", \
-     ttt using ($4/1e6):((strcol("comm_policy") eq sweep && strcol("fraction") eq headline) ? column("time_to_target_s") : NaN) smooth unique with lines lc 1 title sweep." (mean)", \
+     "< awk -F, -v p=".sweep." -v f=".headline." 'NR>1&&($1==p||$1==\"none\")&&$3==f&&$9!=\"nan\"{print $2/1e6 \",\" $9}' ".speed." | sort -t, -k1,1g" with linespoints pt 2 lc 1 title sweep." (mean; none at 0)", \
      ttt using ($4/1e6):((strcol("comm_policy") eq "none" && strcol("fraction") eq headline) ? column("time_to_target_s") : NaN) with points pt 7 pointsize 1.6 lc 2 title "none"
 unset multiplot
