@@ -68,6 +68,11 @@ typedef struct app_ops {
   /* 1 if the objective improves upward (a likelihood, an accuracy): a
    * --target is then reached at or above it. 0: lower is better. */
   uint8_t maximize;
+  /* 1: the app completes metrics row c during clock c + 1 (LDA's word and
+   * topic parts come from the next clock's reads), except under its last
+   * clock (--clocks); a run a stopping rule ends leaves out its last row,
+   * which nothing completed (harness_rows). 0: rows are whole at once. */
+  uint8_t metrics_lag;
   void (*free)(void *shared);
   /* Optional extra metrics, one CSV column each after blocked_s: nextra
    * names (static strings) and extra(shared, summed metrics row, k) for

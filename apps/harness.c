@@ -20,10 +20,14 @@ uint32_t harness_stop_lag(uint32_t staleness) {
   return staleness < HARNESS_STOP_LAG ? staleness : HARNESS_STOP_LAG;
 }
 
+uint32_t harness_rows(const app_ops *app, uint32_t ran, uint32_t clocks) {
+  return app->metrics_lag && ran > 0 && ran < clocks ? ran - 1 : ran;
+}
+
 uint32_t harness_stop_clock(const harness_stop *st, uint32_t staleness, uint32_t first,
                             uint32_t end, uint32_t max) {
   (void)first; /* a resumed run decides about the clocks before its first too */
-  uint32_t lag = harness_stop_lag(staleness);
+  uint32_t lag = harness_stop_lag(staleness) + st->row_lag;
   if (!harness_stop_active(st) || end >= max || end < lag + 1) return UINT32_MAX;
   return end - 1 - lag;
 }
@@ -38,14 +42,14 @@ int harness_stop_after(const harness_run *run, ps_worker *w, uint32_t c, int *wh
   *why = 0;
   if (!harness_stop_active(&run->stop)) return 0;
   /* Decided from clock d = c - lag, complete and the same for everyone. */
-  uint32_t lag = harness_stop_lag(run->staleness);
+  uint32_t lag = harness_stop_lag(run->staleness) + run->stop.row_lag;
   if (c < lag) return 0;
   uint32_t d = c - lag;
   double time = 0.0, objective = NAN;
   int rc = 0;
   if (run->stop.has_target) {
     float row[APP_METRICS_WIDTH];
-    rc = ps_get_complete(w, APP_METRICS_TABLE, d, d, row);
+    rc = ps_get_complete(w, APP_METRICS_TABLE, d, d + run->stop.row_lag, row);
     if (rc == 0) objective = run->app->objective(run->shared, row);
   }
   if (rc == 0 && run->stop.has_until) {

@@ -47,6 +47,8 @@ typedef struct harness_stop {
   double until_time; /* stop after the clock ending at or after this */
   double target;     /* stop after the clock whose objective reaches this */
   uint8_t maximize;  /* reaching is >= target (app_ops.maximize), else <= */
+  uint8_t row_lag;   /* app_ops.metrics_lag: a clock's row is whole one clock
+                        later, so the decision about it waits one more clock */
 } harness_stop;
 
 #define HARNESS_STOP_LAG 16u
@@ -71,6 +73,10 @@ uint32_t harness_stop_clock(const harness_stop *st, uint32_t staleness, uint32_t
                             uint32_t end, uint32_t max);
 /* "clocks", "time" or "target". */
 const char *harness_stop_name(int why);
+/* The rows a run's CSV holds of the `ran` clocks it ran out of `clocks`:
+ * all of them, but one fewer for an app with metrics_lag that a stopping
+ * rule ended before its last clock. */
+uint32_t harness_rows(const app_ops *app, uint32_t ran, uint32_t clocks);
 
 /* What a backend does around each worker's clocks. Every hook is optional;
  * ctx is the backend's. A hook returning non-zero stops the worker with

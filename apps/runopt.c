@@ -348,7 +348,7 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
 harness_stop runopt_stop(const runopt *o, const app_ops *app) {
   harness_stop st = {.has_until = o->has_until, .has_target = o->has_target,
                      .until_time = o->until_time, .target = o->target,
-                     .maximize = app->maximize};
+                     .maximize = app->maximize, .row_lag = app->metrics_lag};
   return st;
 }
 

@@ -737,7 +737,8 @@ static int write_csv(rt_run *r) {
   if (d != UINT32_MAX)
     why = harness_stop_name(harness_stop_met(&stop, rep_record(rep, d).time,
                                              r->app->objective(r->shared, rep_row(rep, d))));
-  for (uint32_t c = 0; c < end && rc == 0; c++) {
+  uint32_t rows = harness_rows(r->app, end, clocks);
+  for (uint32_t c = 0; c < rows && rc == 0; c++) {
     harness_csv_run_fields(&w, 0, r->app, &r->cfg, r->o.run.clocks, r->o.run.seed, &stop);
     csv_str(&w, "real");
     csv_u64(&w, r->cfg.ordered);

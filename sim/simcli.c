@@ -397,7 +397,7 @@ static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, co
     fprintf(stderr, "stale sim: run %u (staleness %s): %s\n", (unsigned)run, stal, err);
     _exit(1);
   }
-  if (sim_write_rows(f, c, app, shared, cfg, run, st, ran, stopped_by) != 0) {
+  if (sim_write_rows(f, c, app, shared, cfg, run, st, harness_rows(app, ran, c->o.clocks), stopped_by) != 0) {
     fprintf(stderr, "stale sim: run %u: writing its rows failed: %s\n", (unsigned)run, strerror(errno));
     _exit(1);
   }

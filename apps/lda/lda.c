@@ -734,6 +734,7 @@ const app_ops lda_app = {
     .objective = lda_objective,
     .objective_name = "loglik_per_token",
     .maximize = 1,
+    .metrics_lag = 1,
     .model_terms = lda_model_terms,
     .loop = lda_loop,
     .sched = lda_sched,
