@@ -8,9 +8,10 @@
  *
  * Clock 0: the initial topics (uniform, a stream per document, so they do
  * not depend on the partition) are counted and added to the PS; no sampling.
- * Clock c >= 1: read (ps_get, so SSP decides freshness) the rows of the
- * worker's words and the totals into a working copy of integer counts;
- * build each word's alias table from that snapshot; sweep every token of the
+ * Clock c >= 1: read (ps_get, so SSP decides freshness; at clock 1 complete
+ * through clock 0, see get_row) the rows of the worker's words and the
+ * totals into a working copy of integer counts; build each word's alias
+ * table from that snapshot; sweep every token of the
  * worker's documents once with the MH sampler (sampler.h), updating the
  * working copy as it goes (its own changes are visible to it anyway by
  * read-my-writes); add each touched word's net change and the totals'
@@ -388,8 +389,16 @@ static int lda_worker_init(void *shared, ps_worker *w, void **wstate) {
   return 0;
 }
 
+/* Clock 1's reads wait for every worker's clock 0 (the initial counts), as
+ * Bosen's LDA waits at a barrier after initialising its tables: under SSP a
+ * read at clock 1 may otherwise lack any other worker's clock 0 (at s >= 1),
+ * so the first sweep would sample from a fraction of the counts and row 0's
+ * word and topic parts would be those of a fraction of the corpus (at s = 2
+ * the objective at clock 0 read -2.9 instead of -7.1). Later clocks read as
+ * SSP allows. At s = 0 a clock 1 read waits for the same clock anyway. */
 static int get_row(ps_worker *w, uint32_t table, uint32_t row, float *out) {
-  int rc = ps_get(w, table, row, out);
+  int rc = ps_clock_now(w) == 1 ? ps_get_complete(w, table, row, 0, out)
+                                : ps_get(w, table, row, out);
   return rc ? (rc < 0 ? rc : ST_ESTATE) : 0;
 }
 
