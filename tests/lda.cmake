@@ -6,7 +6,8 @@ stale_add_test(test_lda SOURCES ${PROJECT_SOURCE_DIR}/tests/test_lda.c LIBS stal
 # benchmark) for experiments/lda_*.sh: a program, not a test.
 add_executable(lda_tool ${PROJECT_SOURCE_DIR}/tests/lda_tool.c)
 target_link_libraries(lda_tool PRIVATE stale_apps stale_core)
-# The stale program running LDA: sim and launch agree at s = 0; bad data.
+# The stale program running LDA: sim and launch agree at s = 0 (bit for bit)
+# and at s = 2 (closely, over several launches); bad data.
 stale_add_test(test_lda_real SOURCES ${PROJECT_SOURCE_DIR}/tests/test_lda_real.c TIMEOUT 180)
 target_compile_definitions(test_lda_real PRIVATE STALE_PROG="$<TARGET_FILE:stale>")
 add_dependencies(test_lda_real stale)
