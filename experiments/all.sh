@@ -8,10 +8,11 @@
 # Each line below is one figure: "PNG-in-plots  command" (the command is
 # split as the shell would, so a quoted word keeps its spaces).
 # How long, measured on the 2-core development VM (see README): the MF
-# staleness sweep 3 min on the idle VM (17 min, 435 s of CPU, under other
+# staleness sweep 3 to 4 min on the idle VM (17 min, 435 s of CPU, under other
 # jobs' load), the LDA sweep 285 s and the Lasso sweep 225 s of CPU (25 and
 # 18 min of wall time at a load average of 8 to 10), the scale experiment
-# 22 min (585 s of CPU); the others' sections give theirs. At the end it
+# 22 min (585 s of CPU), the managed-communication figures 14 min (MF) and
+# 7 min (LDA); the others' sections give theirs. At the end it
 # prints the total it took.
 set -euo pipefail
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
