@@ -127,6 +127,26 @@ int harness_clock_loop(const harness_run *run, ps_worker *w, void *wstate, uint3
   return 0;
 }
 
+int harness_rotation_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t nblocks,
+                          harness_block_fn step, uint32_t *clock, char *msg, size_t msglen) {
+  const harness_hooks *h = run->hooks;
+  for (uint32_t c = run->first; c < run->end; c++) {
+    *clock = c;
+    if (h && h->before_step) h->before_step(h->ctx, w, c);
+    sched_task t;
+    float res = 0.0f;
+    int rc = ps_task_next(w, &t);
+    if (rc == 0 && (t.nvars != 1 || t.vars[0] >= nblocks)) rc = ST_EPEER;
+    if (rc == 0) rc = step(run->shared, wstate, w, c, t.vars[0], &res);
+    if (rc == 0) rc = ps_task_done(w, &res, 1);
+    rc = harness_end_clock(run, w, wstate, c, rc, clock, msg, msglen);
+    if (rc < 0) return rc;
+    if (rc > 0) return 0; /* the scheduler's later rounds are left undone */
+  }
+  *clock = run->end;
+  return 0;
+}
+
 int harness_run_worker(const harness_run *run, ps_worker *w, uint32_t *end, char *msg,
                        size_t msglen) {
   const app_ops *app = run->app;

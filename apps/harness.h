@@ -144,6 +144,17 @@ typedef int (*harness_loop_fn)(const harness_run *run, ps_worker *w, void *wstat
 int harness_clock_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
                        char *msg, size_t msglen);
 
+/* A rotation round: clock c's work on block (< nblocks); *result (zeroed by
+ * the caller) is what the worker reports to the scheduler. 0 or negative. */
+typedef int (*harness_block_fn)(void *shared, void *wstate, ps_worker *w, uint32_t c,
+                                uint32_t block, float *result);
+
+/* The loop of the rotation schedule: for each clock, before_step, one task
+ * naming one block of nblocks (anything else is ST_EPEER), step on it, its
+ * result reported, then the clock as harness_clock_loop ends it. */
+int harness_rotation_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t nblocks,
+                          harness_block_fn step, uint32_t *clock, char *msg, size_t msglen);
+
 /* A worker's whole life: worker_init, after_init, the app's loop (app->loop,
  * or harness_clock_loop), worker_free. 0, or the error with a message
  * naming the worker, the clock and the app in msg (a hook's own message is

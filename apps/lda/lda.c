@@ -619,35 +619,25 @@ static int lda_step_some(void *shared, void *wstate, ps_worker *w, st_clock_t cl
   return rc < 0 ? rc : 0;
 }
 
+/* A rotation round (harness_block_fn): clock c's sweep over block's words;
+ * the result is the moves it made. */
+static int lda_rot_block(void *shared, void *wstate, ps_worker *w, uint32_t c, uint32_t block,
+                         float *result) {
+  lda_shared *s = shared;
+  lda_worker *m = wstate;
+  for (uint32_t sl = 0; sl < m->nslots; sl++) m->active[sl] = m->words[sl] % s->nblocks == block;
+  int rc = lda_step_some(s, m, w, c, m->active);
+  *result = (float)m->smp.nmoves;
+  return rc;
+}
+
 /* The worker loop: the harness's clock loop, or under rotation a task per
  * clock (clock 0 counts the initial topics, its block unused). */
 static int lda_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t *clock,
                     char *msg, size_t msglen) {
   lda_shared *s = run->shared;
-  lda_worker *m = wstate;
   if (!s->nblocks) return harness_clock_loop(run, w, wstate, clock, msg, msglen);
-  const harness_hooks *h = run->hooks;
-  for (uint32_t c = run->first; c < run->end; c++) {
-    *clock = c;
-    if (h && h->before_step) h->before_step(h->ctx, w, c);
-    sched_task t;
-    float res = 0.0f;
-    int rc = ps_task_next(w, &t);
-    if (rc == 0 && (t.nvars != 1 || t.vars[0] >= s->nblocks)) rc = ST_EPEER;
-    if (rc == 0) {
-      for (uint32_t sl = 0; sl < m->nslots; sl++) m->active[sl] = m->words[sl] % s->nblocks == t.vars[0];
-      rc = lda_step_some(s, m, w, c, m->active);
-    }
-    if (rc == 0) {
-      res = (float)m->smp.nmoves;
-      rc = ps_task_done(w, &res, 1);
-    }
-    rc = harness_end_clock(run, w, wstate, c, rc, clock, msg, msglen);
-    if (rc < 0) return rc;
-    if (rc > 0) return 0; /* the scheduler's later rounds are left undone */
-  }
-  *clock = run->end;
-  return 0;
+  return harness_rotation_loop(run, w, wstate, s->nblocks, lda_rot_block, clock, msg, msglen);
 }
 
 static int lda_sched(void *shared, const sched_params *p, sched_app *out, char *err, size_t errlen) {

@@ -462,8 +462,10 @@ static int mf_step(void *shared, void *wstate, ps_worker *w, st_clock_t clock) {
  * worker rates, one SGD pass over its ratings of them, push the deltas,
  * then the same held-out metrics as mf_step. *train_sse gets the pass's
  * squared errors (the task's result). */
-static int mf_rot_step(mf_shared *s, mf_worker *m, ps_worker *w, st_clock_t clock, uint32_t b,
+static int mf_rot_step(void *shared, void *wstate, ps_worker *w, uint32_t clock, uint32_t b,
                        float *train_out) {
+  mf_shared *s = shared;
+  mf_worker *m = wstate;
   uint32_t k = m->rank, B = s->nblocks;
   int rc;
   for (uint32_t j = 0; j < m->nslots; j++)
@@ -507,22 +509,7 @@ static int mf_loop(const harness_run *run, ps_worker *w, void *wstate, uint32_t 
                    size_t msglen) {
   mf_shared *s = run->shared;
   if (!s->nblocks) return harness_clock_loop(run, w, wstate, clock, msg, msglen);
-  const harness_hooks *h = run->hooks;
-  for (uint32_t c = run->first; c < run->end; c++) {
-    *clock = c;
-    if (h && h->before_step) h->before_step(h->ctx, w, c);
-    sched_task t;
-    float res = 0.0f;
-    int rc = ps_task_next(w, &t);
-    if (rc == 0 && (t.nvars != 1 || t.vars[0] >= s->nblocks)) rc = ST_EPEER;
-    if (rc == 0) rc = mf_rot_step(s, wstate, w, c, t.vars[0], &res);
-    if (rc == 0) rc = ps_task_done(w, &res, 1);
-    rc = harness_end_clock(run, w, wstate, c, rc, clock, msg, msglen);
-    if (rc < 0) return rc;
-    if (rc > 0) return 0; /* the scheduler's later rounds are left undone */
-  }
-  *clock = run->end;
-  return 0;
+  return harness_rotation_loop(run, w, wstate, s->nblocks, mf_rot_step, clock, msg, msglen);
 }
 
 static int mf_sched(void *shared, const sched_params *p, sched_app *out, char *err, size_t errlen) {
