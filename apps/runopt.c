@@ -221,6 +221,11 @@ int runopt_bandwidth(const char *flag, const char *s, double *out, char *err, si
                            out, err, errlen);
 }
 
+int runopt_duration(const char *flag, const char *s, double *out, char *err, size_t errlen) {
+  return runopt_unit_value(flag, s, runopt_time_units, "expected a number and a unit, e.g. 5ms", out,
+                           err, errlen);
+}
+
 /* --comm-budget: a bandwidth, or "Flink" with 0 < F <= 1. */
 static int runopt_comm_budget(runopt *o, const char *v, char *err, size_t errlen) {
   size_t n = strlen(v);
@@ -336,10 +341,7 @@ int runopt_parse(runopt *o, int argc, char **argv, int *i, char *err, size_t err
   if ((rc = runopt_take(argc, argv, i, "--comm-budget", &v, err, errlen)) != 0)
     return rc < 0 ? rc : consumed(runopt_comm_budget(o, v, err, errlen));
   if ((rc = runopt_take(argc, argv, i, "--comm-interval", &v, err, errlen)) != 0)
-    return rc < 0 ? rc
-                  : consumed(runopt_unit_value("--comm-interval", v, runopt_time_units,
-                                               "expected a number and a unit, e.g. 5ms", &o->comm_interval,
-                                               err, errlen));
+    return rc < 0 ? rc : consumed(runopt_duration("--comm-interval", v, &o->comm_interval, err, errlen));
   if ((rc = runopt_take(argc, argv, i, "--servers", &v, err, errlen)) != 0)
     return rc < 0 ? rc : consumed(runopt_u32("--servers", v, 1, 1u << 24, &o->servers, err, errlen));
   return runopt_parse_sched(&o->sched, argc, argv, i, err, errlen);

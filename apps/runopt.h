@@ -81,6 +81,9 @@ harness_stop runopt_stop(const runopt *o, const app_ops *app);
 /* Parses a bandwidth "125MBps", "1Gbps" (bytes/s as SimGrid's units) into
  * *out (> 0). 0 or ST_EPARSE with the flag and value in err. */
 int runopt_bandwidth(const char *flag, const char *s, double *out, char *err, size_t errlen);
+/* A duration: a positive finite number and s, ms or us, e.g. 5ms; seconds
+ * into *out. 0 or ST_EPARSE with err naming flag. */
+int runopt_duration(const char *flag, const char *s, double *out, char *err, size_t errlen);
 
 /* Puts the comm options into cfg; link_Bps is the node's link bandwidth
  * (0 when unknown, as in a real run: then "Flink" is refused). 0 or

@@ -52,6 +52,9 @@ typedef struct sim_ctx {
   sg_mutex_t model_mutex; /* with model_cond and clock_cond */
   sg_cond_t model_cond;   /* model_done moved */
   sg_cond_t clock_cond;   /* a clock was finished by every worker */
+  int freeing;            /* a worker's state is about to be freed: no more samples */
+  sim_sample *samples;    /* sim_params.model_every: [nsamples], capacity capsamples */
+  size_t nsamples, capsamples;
 } sim_ctx;
 
 static int sim_initialised;
@@ -138,6 +141,7 @@ static void sim_before_free(void *ctx, ps_worker *w, void *ws, int failed) {
     while (r->model_done < end && !r->world.error) sg_cond_wait(r->model_cond, r->model_mutex);
     sg_mutex_unlock(r->model_mutex);
   }
+  r->freeing = 1; /* the first state goes: the model is no longer whole */
   r->wstates[w->global_index] = NULL;
 }
 
@@ -148,14 +152,16 @@ static int sim_model_read(void *ctx, uint32_t table, uint32_t row, float *out) {
   return srv_read_row(r->nodes[cfg_server_node(cfg, shard)]->server, table, row, out);
 }
 
-/* Every shard has every worker's updates of clock k: the model objective
- * from the servers' rows and every worker's current state. The terms are
+/* The model objective from the servers' rows and every worker's current
+ * state (when: "of clock k" or "at T s", for an error message); 1 if
+ * measured, 0 if not (*out NAN). At clock k's snapshot every shard has
+ * every worker's updates of clock k. The terms are
  * summed as the PS sums a metrics row in ordered mode (cl.h, srv.h): each
  * node's workers in worker order, then the nodes in node order, so that
  * `stale run --model-objective` at s = 0 gets the same floats (with one
  * worker per node this is plain worker order). An app that has no model
  * for this run (model_terms > 0: a scheduled Lasso) leaves it unmeasured. */
-static void sim_model_eval(sim_ctx *r, uint32_t k) {
+static int sim_model_value(sim_ctx *r, const char *when, double *out) {
   const app_ops *app = r->p->app;
   double obj = NAN;
   int have = 0;
@@ -173,8 +179,8 @@ static void sim_model_eval(sim_ctx *r, uint32_t k) {
           have = 0;
         } else if (rc) {
           char msg[160];
-          snprintf(msg, sizeof msg, "worker %u: %s model_terms of clock %u failed: %s",
-                   (unsigned)g, app->name, (unsigned)k, st_strerror(rc));
+          snprintf(msg, sizeof msg, "worker %u: %s model_terms %s failed: %s", (unsigned)g,
+                   app->name, when, st_strerror(rc));
           simbe_fail(&r->world, rc, msg);
           have = 0;
         }
@@ -184,6 +190,16 @@ static void sim_model_eval(sim_ctx *r, uint32_t k) {
     }
     if (have) obj = app->objective(r->p->shared, sum);
   }
+  *out = obj;
+  return have;
+}
+
+/* Clock k's model (see sim_model_value), recorded in its stats. */
+static void sim_model_eval(sim_ctx *r, uint32_t k) {
+  char when[32];
+  snprintf(when, sizeof when, "of clock %u", (unsigned)k);
+  double obj;
+  int have = sim_model_value(r, when, &obj);
   r->stats[k].has_model = (uint8_t)have;
   r->stats[k].model_objective = obj;
   sg_mutex_lock(r->model_mutex);
@@ -233,6 +249,39 @@ static int sim_after_clock(void *ctx, ps_worker *w, void *ws, uint32_t c, char *
     if (p->progress) p->progress(p->progress_arg, c, p->clocks, s->time);
   }
   return 0;
+}
+
+/* sim_params.model_every: samples the model at every multiple of it while
+ * every worker's state is alive (none before the workers are set up or
+ * once one is about to be freed). It only reads: a daemon that sends
+ * nothing, so the run's frames and times are the same without it. */
+static void sim_sampler_actor(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  sim_ctx *r = sg_actor_self_get_data();
+  sg_actor_daemonize(sg_actor_self());
+  for (uint64_t k = 1; !r->world.error && !r->freeing; k++) {
+    sg_actor_sleep_until((double)k * r->p->model_every);
+    if (r->world.error || r->freeing) break;
+    int alive = 1;
+    for (uint32_t g = 0; g < r->nworkers && alive; g++) alive = r->wstates[g] != NULL;
+    if (!alive) continue;
+    double t = simgrid_get_clock(), obj;
+    char when[48];
+    snprintf(when, sizeof when, "at %.6f s", t);
+    if (!sim_model_value(r, when, &obj)) continue;
+    if (r->nsamples == r->capsamples) {
+      size_t cap = r->capsamples ? 2 * r->capsamples : 256;
+      sim_sample *v = realloc(r->samples, cap * sizeof *v);
+      if (!v) {
+        simbe_fail(&r->world, ST_ENOMEM, "out of memory for the model samples");
+        break;
+      }
+      r->samples = v;
+      r->capsamples = cap;
+    }
+    r->samples[r->nsamples++] = (sim_sample){t, obj};
+  }
 }
 
 static void sim_worker_actor(int argc, char **argv) {
@@ -490,6 +539,11 @@ static int sim_setup(sim_ctx *r, char *err, size_t errlen) {
       sg_actor_set_data(a, sw);
       sg_actor_start(a, sim_worker_actor, 0, NULL);
     }
+  if (p->model_every > 0) {
+    sg_actor_t a = sg_actor_init("sampler", r->bnodes[0].host);
+    sg_actor_set_data(a, r);
+    sg_actor_start(a, sim_sampler_actor, 0, NULL);
+  }
   return 0;
 }
 
@@ -564,6 +618,12 @@ int sim_run(const sim_params *p, sim_clock_stat *stats, char *err, size_t errlen
   if (r.world.trace && (ferror(r.world.trace) | fclose(r.world.trace)) != 0 && rc == 0) {
     snprintf(err, errlen, "--trace-frames: %s: write failed", p->trace_frames);
     rc = ST_EIO;
+  }
+  if (p->samples) {
+    *p->samples = r.samples;
+    if (p->nsamples) *p->nsamples = r.nsamples;
+  } else {
+    free(r.samples);
   }
   sim_free(&r);
   return rc;

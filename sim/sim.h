@@ -32,6 +32,12 @@ typedef struct sim_clock_stat {
   uint8_t has_model; /* model_objective was measured (the app has a model for this run) */
 } sim_clock_stat;
 
+/* One sample of the model between clocks (sim_params.model_every). */
+typedef struct sim_sample {
+  double time;      /* simulated seconds */
+  double objective; /* of the servers' model then, as model_objective */
+} sim_sample;
+
 /* Called after the simulation, before the nodes are destroyed, so a caller
  * (a test) can read the servers' tables. nodes[0..n) are borrowed. */
 typedef void (*sim_inspect_fn)(void *arg, st_node *const *nodes, uint32_t n);
@@ -62,6 +68,16 @@ typedef struct sim_params {
   double straggle_fraction, straggle_factor;
   uint64_t seed;
   const sched_params *sched; /* the run's schedule; NULL: none. Borrowed */
+  /* > 0: also samples the model every model_every simulated seconds while
+   * every worker's state is alive (the snapshot of model_objective, taken
+   * at that instant, not when a clock is complete): rows complete in
+   * bursts at s > 0 (when the slowest worker finishes), so a time to
+   * target read from them is only as fine as those bursts. *samples
+   * (malloc'ed; the caller frees it, also on error) and *nsamples receive
+   * them; an app without a model for the run gives none. */
+  double model_every;
+  sim_sample **samples;
+  size_t *nsamples;
   sim_progress_fn progress;  /* optional */
   void *progress_arg;
   sim_inspect_fn inspect;    /* optional */

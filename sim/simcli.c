@@ -29,6 +29,8 @@ typedef struct sim_cli {
   uint32_t nodes; /* 0: not given */
   const char *platform_file;
   const char *trace_frames; /* --trace-frames FILE (undocumented in --help) */
+  const char *model_trace;  /* --model-trace FILE: the model sampled in time */
+  double model_every;       /* --model-every: seconds between samples (0: default) */
   uint32_t jobs;
   uint32_t stack_kib;
   uint32_t nic_window;
@@ -74,6 +76,12 @@ static void sim_usage(FILE *f) {
           "                          transfer between the two hosts (exact, slow at scale)\n"
           "  --nic-window N          switch model: frames a NIC has on the wire at once\n"
           "                          (default 1: one after another, like a socket queue)\n\n"
+          "Model samples in simulated time:\n"
+          "  --model-trace FILE      also write the servers' model objective sampled every\n"
+          "                          --model-every simulated seconds (run, seed, staleness,\n"
+          "                          comm_policy, comm_budget_Bps, sim_time_s,\n"
+          "                          model_objective), not only when a clock completes\n"
+          "  --model-every L         the sampling period, e.g. 5ms (default 10ms)\n\n"
           "Execution:\n"
           "  --jobs N                runs simulated in parallel, one process each (default 2)\n"
           "  --stack-size KiB        stack of each simulated actor (default %u)\n",
@@ -134,6 +142,12 @@ static int sim_parse_flag(sim_cli *c, int argc, char **argv, int *i, char *err, 
     c->trace_frames = v;
     return 1;
   }
+  if (TAKE("--model-trace")) {
+    if (rc < 0) return rc;
+    c->model_trace = v;
+    return 1;
+  }
+  if (TAKE("--model-every")) DONE(runopt_duration("--model-every", v, &c->model_every, err, errlen));
   if (TAKE("--jobs")) DONE(runopt_u32("--jobs", v, 1, SIM_MAX_JOBS, &c->jobs, err, errlen));
   if (TAKE("--nic-window")) DONE(runopt_u32("--nic-window", v, 1, 1024, &c->nic_window, err, errlen));
   if (TAKE("--stack-size"))
@@ -351,8 +365,35 @@ static void sim_progress(void *arg, uint32_t clock, uint32_t clocks, double sim_
 /* The sweep's own process, which every run must not outlive. */
 static pid_t sim_sweep_pid;
 
+/* The run's model samples as rows of the --model-trace file. */
+static int sim_write_samples(FILE *f, const st_config *cfg, uint32_t run, uint64_t seed,
+                             const sim_sample *v, size_t n) {
+  csv_writer w;
+  csv_init(&w, f);
+  char stal[16];
+  harness_staleness_text(cfg->staleness, stal, sizeof stal);
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    csv_u64(&w, run);
+    csv_u64(&w, seed);
+    csv_str(&w, stal);
+    csv_str(&w, comm_policy_name(cfg->comm_policy));
+    csv_real(&w, cfg->comm_budget);
+    csv_real(&w, v[i].time);
+    csv_real(&w, v[i].objective);
+    rc = csv_end_row(&w);
+  }
+  if (rc == 0) rc = csv_flush(&w);
+  return rc;
+}
+
+static const char *const sim_trace_columns[] = {"run",         "seed",           "staleness",
+                                                "comm_policy", "comm_budget_Bps", "sim_time_s",
+                                                "model_objective"};
+
+/* tf: the run's --model-trace rows (NULL: not asked for). */
 static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, const st_config *cfg,
-                      uint32_t run, uint64_t seed, FILE *f) {
+                      uint32_t run, uint64_t seed, FILE *f, FILE *tf) {
   /* If the sweep is killed (a batch system's SIGTERM, `timeout`), its runs
    * must not go on unattended. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != sim_sweep_pid) _exit(1);
@@ -374,6 +415,8 @@ static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, co
   sim_progress_state ps = {run, runs, stal, wall_now(), wall_now()};
   uint32_t ran = 0;
   int stopped_by = 0;
+  sim_sample *samples = NULL;
+  size_t nsamples = 0;
   sim_params p = {.app = app,
                   .shared = shared,
                   .cfg = *cfg,
@@ -390,6 +433,9 @@ static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, co
                   .straggle_factor = c->straggle_factor,
                   .seed = c->o.seed,
                   .sched = &c->o.sched,
+                  .model_every = tf ? c->model_every : 0,
+                  .samples = &samples,
+                  .nsamples = &nsamples,
                   .progress = sim_progress,
                   .progress_arg = &ps};
   int rc = sim_run(&p, st, err, sizeof err);
@@ -401,6 +447,12 @@ static void sim_child(const sim_cli *sweep, const app_ops *app, void *shared, co
     fprintf(stderr, "stale sim: run %u: writing its rows failed: %s\n", (unsigned)run, strerror(errno));
     _exit(1);
   }
+  if (tf && sim_write_samples(tf, cfg, run, seed, samples, nsamples) != 0) {
+    fprintf(stderr, "stale sim: run %u: writing its model samples failed: %s\n", (unsigned)run,
+            strerror(errno));
+    _exit(1);
+  }
+  free(samples);
   if (wall_now() - ps.start >= 3.0)
     fprintf(stderr, "stale sim: run %u/%u (staleness %s) done in %.0f s: %u clocks, %.4g simulated s, stopped by %s\n",
             (unsigned)run + 1, (unsigned)runs, stal, wall_now() - ps.start,
@@ -424,14 +476,15 @@ static int sim_copy(FILE *from, FILE *to) {
  * that of the seed loaded last, owned by the caller). 0 or 1 (failed; said
  * why). */
 static int sim_sweep(const sim_cli *c, const app_ops *app, const app_params *ap, void **shared,
-                     const st_config *base, FILE *out, const char *outname) {
+                     const st_config *base, FILE *out, const char *outname, FILE *trace) {
   uint32_t runs = c->o.nstaleness * c->o.nseeds, loaded = 0;
   FILE **tmp = calloc(runs, sizeof *tmp);
+  FILE **ttmp = calloc(runs, sizeof *ttmp); /* --model-trace rows of each run */
   pid_t *pid = calloc(runs, sizeof *pid);
   int *state = calloc(runs, sizeof *state); /* 0 waiting, 1 running, 2 ok, 3 failed */
   uint32_t next = 0, emitted = 0, running = 0;
   int failed = 0;
-  if (!tmp || !pid || !state) {
+  if (!tmp || !ttmp || !pid || !state) {
     fprintf(stderr, "stale sim: out of memory for %u runs\n", (unsigned)runs);
     failed = 1;
     runs = 0;
@@ -457,7 +510,8 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, const app_params *ap,
         loaded = k;
       }
       tmp[next] = tmpfile();
-      if (!tmp[next]) {
+      if (trace) ttmp[next] = tmpfile();
+      if (!tmp[next] || (trace && !ttmp[next])) {
         fprintf(stderr, "stale sim: cannot create a temporary file: %s\n", strerror(errno));
         failed = 1;
         break;
@@ -472,7 +526,7 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, const app_params *ap,
         failed = 1;
         break;
       }
-      if (p == 0) sim_child(c, app, *shared, &cfg, next, c->o.seeds[k], tmp[next]);
+      if (p == 0) sim_child(c, app, *shared, &cfg, next, c->o.seeds[k], tmp[next], ttmp[next]);
       pid[next] = p;
       state[next] = 1;
       running++;
@@ -503,14 +557,23 @@ static int sim_sweep(const sim_cli *c, const app_ops *app, const app_params *ap,
         fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
         failed = 1;
       }
+      if (state[emitted] == 2 && !failed && trace && sim_copy(ttmp[emitted], trace) != 0) {
+        fprintf(stderr, "stale sim: %s: write failed: %s\n", c->model_trace, strerror(errno));
+        failed = 1;
+      }
       fclose(tmp[emitted]);
       tmp[emitted] = NULL;
+      if (ttmp[emitted]) fclose(ttmp[emitted]);
+      ttmp[emitted] = NULL;
       emitted++;
     }
   }
-  for (uint32_t r = 0; r < runs; r++)
+  for (uint32_t r = 0; r < runs; r++) {
     if (tmp[r]) fclose(tmp[r]);
+    if (ttmp[r]) fclose(ttmp[r]);
+  }
   free(tmp);
+  free(ttmp);
   free(pid);
   free(state);
   return failed;
@@ -535,11 +598,20 @@ int sim_main(int argc, char **argv) {
     fprintf(stderr, "stale sim: --trace-frames: needs a single --staleness and --seed value\n");
     return 2;
   }
+  if (c.model_every > 0 && !c.model_trace) {
+    fprintf(stderr, "stale sim: --model-every: only with --model-trace FILE\n");
+    return 2;
+  }
+  if (c.model_trace && !(c.model_every > 0)) c.model_every = 0.01;
   const app_ops *app = app_find(c.o.app);
   if (!app) {
     fprintf(stderr, "stale sim: --app: unknown app '%s'; known:", c.o.app);
     for (const app_ops *const *a = app_all(); *a; a++) fprintf(stderr, " %s", (*a)->name);
     fprintf(stderr, "\n");
+    return 2;
+  }
+  if (c.model_trace && !app->model_terms) {
+    fprintf(stderr, "stale sim: --model-trace: app %s has no model objective to sample\n", app->name);
     return 2;
   }
   if (c.platform_file && c.gen_flag) {
@@ -618,7 +690,27 @@ int sim_main(int argc, char **argv) {
   csv_init(&w, out);
   int failed = harness_csv_header(&w, sim_columns, SIM_NCOLUMNS, "sim_time_s", app) != 0 || csv_flush(&w) != 0;
   if (failed) fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
-  if (!failed) failed = sim_sweep(&c, app, &ap, &shared, &cfg, out, outname);
+  FILE *trace = NULL;
+  if (!failed && c.model_trace) {
+    csv_writer tw;
+    if (!(trace = fopen(c.model_trace, "w"))) {
+      fprintf(stderr, "stale sim: --model-trace: %s: %s\n", c.model_trace, strerror(errno));
+      failed = 1;
+    } else {
+      csv_init(&tw, trace);
+      if (csv_header(&tw, sim_trace_columns, 7) != 0 || csv_flush(&tw) != 0) {
+        fprintf(stderr, "stale sim: %s: write failed: %s\n", c.model_trace, strerror(errno));
+        failed = 1;
+      }
+    }
+  }
+  if (!failed) failed = sim_sweep(&c, app, &ap, &shared, &cfg, out, outname, trace);
+  if (trace && fclose(trace) != 0 && !failed) {
+    fprintf(stderr, "stale sim: %s: write failed: %s\n", c.model_trace, strerror(errno));
+    failed = 1;
+  }
+  if (failed && trace && unlink(c.model_trace) == 0)
+    fprintf(stderr, "stale sim: removed the incomplete %s\n", c.model_trace);
   if (out != stdout) {
     if (fclose(out) != 0 && !failed) {
       fprintf(stderr, "stale sim: %s: write failed: %s\n", outname, strerror(errno));
