@@ -1,11 +1,15 @@
 # comm_ttt.awk: time to target for experiments/comm_policies.sh's CSV.
 # Targets are per seed: at each fraction f of the improvement the `none` run
-# of that seed makes from its first clock to its best clock,
+# of that seed makes from its first sample to its best,
 #   target = first + f * (best - first),
-# and a run's time to target is the simulated time of its first clock at
+# and a run's time to target is the simulated time of its first sample at
 # least that good. Speed-up = none's time / the run's, same seed and target.
+# The samples are the runs' clocks (runs.csv alone) or, given a second file,
+# `stale sim --model-trace` samples of the same runs (same run numbers),
+# taken every few ms of simulated time: at s > 0 clocks complete in bursts
+# (when the slowest worker finishes one), far apart early in a run.
 #   awk -F, -v maximize=0|1 -v metric=COLUMN -v fractions="0.5 0.9" \
-#       -v speedups=FILE -f experiments/comm_ttt.awk runs.csv > ttt.csv
+#       -v speedups=FILE -f experiments/comm_ttt.awk runs.csv [trace.csv] > ttt.csv
 # ttt.csv: run,seed,comm_policy,budget_Bps,fraction,target,time_to_target_s,
 #   speedup_vs_none,final_objective,final_time_s,bytes_early,read_staleness
 # FILE: comm_policy,budget_Bps,fraction,seeds,seeds_reaching,speedup_mean,
@@ -13,6 +17,25 @@
 #   seed whose none run does not reach it cannot count, none always does)
 function good(v, t) { return maximize ? v + 0 >= t + 0 : v + 0 <= t + 0 }
 function num(v) { return v ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
+FNR == 1 && NR != 1 { # the trace: its samples replace the clocks as the series
+  for (i = 1; i <= NF; i++) tcol[$i] = i
+  if (!("run" in tcol) || !("sim_time_s" in tcol) || !("model_objective" in tcol)) {
+    print "comm_ttt.awk: " FILENAME ": not a --model-trace file" > "/dev/stderr"; bad = 1; exit 1
+  }
+  traced = 1
+  next
+}
+traced {
+  r = $tcol["run"]
+  if (!(r in pol)) { print "comm_ttt.awk: " FILENAME ": run " r " is not in the runs' CSV" > "/dev/stderr"; bad = 1; exit 1 }
+  if (!(r in retraced)) { retraced[r] = 1; rows[r] = 0; if (pol[r] == "none") { delete first[sd[r]]; delete best[sd[r]] } }
+  k = ++rows[r]; t[r, k] = $tcol["sim_time_s"] + 0; obj[r, k] = $tcol["model_objective"]
+  if (pol[r] == "none" && num(obj[r, k])) {
+    if (!(sd[r] in first)) first[sd[r]] = obj[r, k]
+    if (!(sd[r] in best) || good(obj[r, k], best[sd[r]])) best[sd[r]] = obj[r, k]
+  }
+  next
+}
 NR == 1 {
   for (i = 1; i <= NF; i++) col[$i] = i
   if (metric == "") metric = "objective"
@@ -41,6 +64,8 @@ function ttt(r, target,   k) {
 }
 END {
   if (bad) exit 1
+  if (traced) for (i = 1; i <= n; i++)
+    if (!(order[i] in retraced)) { print "comm_ttt.awk: run " order[i] " has no samples in the trace" > "/dev/stderr"; exit 1 }
   print "run,seed,comm_policy,budget_Bps,fraction,target,time_to_target_s,speedup_vs_none,final_objective,final_time_s,bytes_early,read_staleness"
   for (i = 1; i <= n; i++) {
     r = order[i]; s = sd[r]

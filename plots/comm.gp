@@ -1,14 +1,18 @@
 # comm.gp: managed communication. Left: the metric against simulated time,
-# one curve per policy at the comparison budget (every seed, thin). Right:
+# one curve per policy at the comparison budget (every seed), from curves
+# (the runs' --model-trace samples) or, without it, from data's clocks. Right:
 # time to the headline target against the budget for the swept policy and
 # none at 0: each seed a point, the mean over seeds a line.
-#   gnuplot -e "data='runs.csv'; ttt='ttt.csv'; out='fig.png'; title='...'; budget='0.1link'; sweep='magnitude'; maximize=0; metric='model_objective'; headline='0.9'; speed='speedup.csv'" plots/comm.gp
+#   gnuplot -e "data='runs.csv'; curves='trace.csv'; ttt='ttt.csv'; out='fig.png'; title='...'; budget='0.1link'; sweep='magnitude'; maximize=0; metric='model_objective'; headline='0.9'; speed='speedup.csv'" plots/comm.gp
 # data: experiments/comm_policies.sh's CSV (columns by name); ttt: comm_ttt.awk's
 # output; speed: its speed-up table (the mean time to target per budget).
 if (!exists("title")) title = "stale: managed communication"
 if (!exists("maximize")) maximize = 0
 if (!exists("metric")) metric = "objective"
 if (!exists("headline")) headline = "0.9"
+if (!exists("curves")) curves = ""
+lines = (curves ne "") ? curves : data
+style = (curves ne "") ? "lines" : "linespoints pointsize 0.5"
 set datafile separator comma
 set datafile columnheaders
 set terminal pngcairo size 1400,560 font "sans,11"
@@ -23,8 +27,8 @@ set ylabel metric noenhanced
 if (maximize) { set key bottom right } else { set key top right }
 set key title "policy at ".budget noenhanced
 set grid
-plot for [i=1:words(pols)] for [sd in seeds] data using "sim_time_s":((strcol("comm_policy") eq word(pols, i) && strcol("seed") eq sd && (column("comm_budget_Bps") == real(cmpbudget) || column("comm_budget_Bps") == 0)) ? column(metric) : NaN) \
-     with linespoints lc i pointsize 0.5 title (sd eq word(seeds, 1) ? word(pols, i) : "")
+plot for [i=1:words(pols)] for [sd in seeds] lines using "sim_time_s":((strcol("comm_policy") eq word(pols, i) && strcol("seed") eq sd && (column("comm_budget_Bps") == real(cmpbudget) || column("comm_budget_Bps") == 0)) ? column(metric) : NaN) \
+     with @style lc i title (sd eq word(seeds, 1) ? word(pols, i) : "")
 set xlabel "budget per node (MB/s)"
 set ylabel "simulated time to ".headline." of none's improvement (s)" noenhanced
 set key top right title "each seed a point, the mean a line"
