@@ -698,7 +698,7 @@ int sim_main(int argc, char **argv) {
       failed = 1;
     } else {
       csv_init(&tw, trace);
-      if (csv_header(&tw, sim_trace_columns, 7) != 0 || csv_flush(&tw) != 0) {
+      if (csv_header(&tw, sim_trace_columns, sizeof sim_trace_columns / sizeof *sim_trace_columns) != 0 || csv_flush(&tw) != 0) {
         fprintf(stderr, "stale sim: %s: write failed: %s\n", c.model_trace, strerror(errno));
         failed = 1;
       }
